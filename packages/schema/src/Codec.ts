@@ -194,6 +194,11 @@ export const encodeHeader = (command: CommandName, commandStatus: number, sequen
   return out
 }
 
+// The target only checks: parsing through the PDU Struct would rebuild `tlvs` in
+// declaration order and lose the wire order that makes re-encoding byte-exact.
+const isPdu = Schema.is(Pdu.Pdu)
+const DecodedPdu = Schema.declare((u: unknown): u is Pdu.Pdu => isPdu(u), { identifier: "Pdu" })
+
 /**
  * A Schema from the wire bytes of one PDU to the PDU.
  *
@@ -202,7 +207,7 @@ export const encodeHeader = (command: CommandName, commandStatus: number, sequen
  */
 export const PduFromBytes: Schema.Schema<Pdu.Pdu, Uint8Array> = Schema.transformOrFail(
   Schema.Uint8ArrayFromSelf,
-  Schema.typeSchema(Pdu.Pdu),
+  DecodedPdu,
   {
     strict: true,
     decode: (bytes, _, ast) =>

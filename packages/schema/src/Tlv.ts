@@ -131,7 +131,11 @@ const valueSchema = (def: TlvKind) => {
       )
     case "octets":
       return Schema.Uint8ArrayFromSelf.pipe(
-        Schema.filter((bytes) => bytes.length >= def.min && bytes.length <= def.max)
+        Schema.filter((bytes) => bytes.length >= def.min && bytes.length <= def.max),
+        // Generate in range directly: filtering random arrays would reject most of them.
+        Schema.annotations({
+          arbitrary: () => (fc) => fc.uint8Array({ minLength: def.min, maxLength: Math.min(def.max, def.min + 64) })
+        })
       )
     case "flag":
       return Schema.Literal(true)
@@ -164,8 +168,17 @@ const knownFields = Object.fromEntries(
 export const Tlvs = Schema.Struct(
   knownFields,
   Schema.Record({
-    key: Schema.TemplateLiteral("0x", Schema.String).pipe(Schema.pattern(/^0x[0-9a-f]{4}$/)),
-    value: Schema.Uint8ArrayFromSelf.pipe(Schema.filter((bytes) => bytes.length <= 0xffff))
+    key: Schema.TemplateLiteral("0x", Schema.String).pipe(
+      Schema.pattern(/^0x[0-9a-f]{4}$/),
+      // Property tests draw unknown tags from the vendor range, never a standard tag.
+      Schema.annotations({
+        arbitrary: () => (fc) => fc.integer({ min: 0x1400, max: 0x3fff }).map(unknownKey)
+      })
+    ),
+    value: Schema.Uint8ArrayFromSelf.pipe(
+      Schema.filter((bytes) => bytes.length <= 0xffff),
+      Schema.annotations({ arbitrary: () => (fc) => fc.uint8Array({ maxLength: 32 }) })
+    )
   })
 )
 

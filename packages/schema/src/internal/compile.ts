@@ -299,7 +299,11 @@ const encodeTlvs = (w: ByteWriter, tlvs: Record<string, unknown>): void => {
     if (def === undefined) {
       if (!unknownTag.test(key)) throw new Refuse(key, "is not a TLV of SMPP 3.4 nor a tag like 0x1400")
       if (!(v instanceof Uint8Array) || v.length > 0xffff) throw new Refuse(key, "must be at most 65535 octets")
-      w.u16(parseInt(key.slice(2), 16))
+      const tag = parseInt(key.slice(2), 16)
+      // A standard tag would decode under its name, not this key: the PDU would not round-trip.
+      const standard = Tlv.byTag.get(tag)
+      if (standard !== undefined) throw new Refuse(key, `is the tag of ${standard.name}: give it by that name`)
+      w.u16(tag)
       w.u16(v.length)
       w.bytes(v)
       continue
