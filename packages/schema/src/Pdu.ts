@@ -355,3 +355,26 @@ export type AlertNotification = PduOf<"alert_notification">
  * @category guards
  */
 export const isResponse = (pdu: Pdu): boolean => (CommandId[pdu._tag] & 0x80000000) !== 0
+
+type Fields<K extends CommandName> = Omit<PduOf<K>, "_tag">
+
+const templates = Object.fromEntries(
+  Object.entries(schemas).map(([name, schema]) => {
+    // Every field's constructor default, once; copied into a fresh literal so it keeps fast properties.
+    const defaults = (schema.make as (props: object, disableValidation: boolean) => object)({}, true)
+    return [name, { ...defaults }]
+  })
+) as unknown as { readonly [K in CommandName]: PduOf<K> }
+
+/**
+ * Builds a PDU from the fields given, every other field at its default — without the
+ * Schema validation that `SubmitSm.make` runs, so it is cheap enough for every message
+ * sent. The codec checks every limit when it encodes (submit_multi needs `destAddresses`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = <K extends CommandName>(
+  command: K,
+  fields: Partial<Fields<K>>
+): PduOf<K> => ({ ...templates[command], ...fields })
