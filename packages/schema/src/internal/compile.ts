@@ -264,6 +264,10 @@ const decodeTlvValue = (c: Cursor, def: Tlv.TlvDefinition, len: number): unknown
       while (nul < end && buf[nul] !== 0) nul++
       // Tolerated: a value sent without its NUL (seen in the wild). Refused: a NUL inside it.
       if (nul < end - 1) throw badTlv(S.ESME_RINVOPTPARAMVAL, def.name, "NUL inside the value")
+      // Without its NUL the text itself must still fit, or the value could not be written back.
+      if (nul === end && len > def.max - 1) {
+        throw badTlv(S.ESME_RINVPARLEN, def.name, `${len} characters without a NUL, at most ${def.max - 1}`)
+      }
       return latin1(buf, pos, nul)
     }
   }
