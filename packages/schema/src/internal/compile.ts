@@ -34,6 +34,7 @@ export interface Cursor {
 
 interface FieldCodec {
   readonly name: string
+  readonly wire: Wire
   readonly trailing: boolean
   readonly decode: (c: Cursor) => unknown
   readonly encode: (w: ByteWriter, value: unknown) => void
@@ -102,7 +103,12 @@ const writeCstring = (w: ByteWriter, field: string, v: unknown, max: number, siz
   w.cstring(v)
 }
 
-const fieldCodec = (name: string, wire: Wire, trailing: boolean): FieldCodec => {
+const fieldCodec = (name: string, wire: Wire, trailing: boolean): FieldCodec => ({
+  ...fieldCodecOf(name, wire, trailing),
+  wire
+})
+
+const fieldCodecOf = (name: string, wire: Wire, trailing: boolean): Omit<FieldCodec, "wire"> => {
   switch (wire.kind) {
     case "u8":
       return { name, trailing, decode: (c) => u8(c, name), encode: (w, v) => w.u8(checkU8(name, v)) }
@@ -405,6 +411,85 @@ const generateDecoder = (
   )
 }
 
+/**
+ * Generates the body encoder of a PDU without trailing fields as straight-line code: the
+ * integer and C-Octet String fields are checked and written into the buffer in place;
+ * octet fields and lists go through their codecs. PDUs with trailing (optional) fields
+ * use the generic loop in `compile`.
+ */
+const generateEncoder = (
+  tag: string,
+  fields: ReadonlyArray<FieldCodec>,
+  withTlvs: boolean,
+  hasShortMessage: boolean
+): PduCodec["encodeBody"] | undefined => {
+  if (fields.some((f) => f.trailing)) return undefined
+  const simpleSize = (f: FieldCodec): number =>
+    f.wire.kind === "u8" ? 1 : f.wire.kind === "u32" ? 4 : f.wire.kind === "cstring" ? f.wire.max : 0
+  const lines: Array<string> = ["let b, p, x, n, c;"]
+  const reserve = (from: number) => {
+    let size = 0
+    for (let j = from; j < fields.length && simpleSize(fields[j]) > 0; j++) size += simpleSize(fields[j])
+    lines.push(`w.ensure(${size}); b = w.buf; p = w.pos;`)
+  }
+  reserve(0)
+  fields.forEach((f, i) => {
+    const name = JSON.stringify(f.name)
+    lines.push(`x = v[${name}];`)
+    switch (f.wire.kind) {
+      case "u8":
+        lines.push(`if ((x & 0xff) !== x) throw refuse(${name}, "must be an integer 0–255");`, "b[p++] = x;")
+        break
+      case "u32":
+        lines.push(
+          `if ((x >>> 0) !== x) throw refuse(${name}, "must be an integer 0–4294967295");`,
+          "b[p] = x >>> 24; b[p + 1] = x >>> 16; b[p + 2] = x >>> 8; b[p + 3] = x; p += 4;"
+        )
+        break
+      case "cstring": {
+        const { max, sizes } = f.wire
+        lines.push(
+          `if (typeof x !== "string") throw refuse(${name}, "must be a string");`,
+          "n = x.length;",
+          `if (n > ${max - 1}) throw refuse(${name}, "longer than ${max - 1} characters");`,
+          ...(sizes === undefined ? [] : [
+            `if (${sizes.map((size) => `n !== ${size - 1}`).join(" && ")}) throw refuse(${name}, ${
+              JSON.stringify(`must be ${sizes.map((size) => size - 1).join(" or ")} characters`)
+            });`
+          ]),
+          `for (let i = 0; i < n; i++) { c = x.charCodeAt(i); if (c === 0 || c > 0xff) throw refuse(${name}, "characters must be 0x01–0xFF"); b[p++] = c; }`,
+          "b[p++] = 0;"
+        )
+        break
+      }
+      default:
+        lines.push(`w.pos = p; enc[${i}](w, x);`)
+        reserve(i + 1)
+    }
+  })
+  lines.push("w.pos = p;")
+  if (withTlvs) {
+    lines.push("x = v.tlvs;", "if (x !== undefined) {")
+    if (hasShortMessage) {
+      lines.push(
+        `if (x.messagePayload !== undefined && v.shortMessage.length > 0) throw refuse("messagePayload", "short_message and message_payload both present");`
+      )
+    }
+    lines.push("encodeTlvs(w, x);", "}")
+  }
+  const factory = new Function(
+    "enc",
+    "encodeTlvs",
+    "refuse",
+    `return function encode_${tag}(w, v) {\n${lines.join("\n")}\n}`
+  )
+  return factory(
+    fields.map((f) => f.encode),
+    encodeTlvs,
+    (field: string, detail: string) => new Refuse(field, detail)
+  )
+}
+
 const headerFields = new Set(["_tag", "commandStatus", "sequenceNumber", "tlvs"])
 
 const isEmpty = (tlvs: unknown): boolean => {
@@ -432,7 +517,7 @@ export const compile = (schema: Schema.Schema.AnyNoContext): PduCodec => {
 
   const decodeBody = generateDecoder(tag, fields, withTlvs, hasShortMessage)
 
-  const encodeBody = (w: ByteWriter, value: Record<string, unknown>): void => {
+  const encodeBody = generateEncoder(tag, fields, withTlvs, hasShortMessage) ?? ((w: ByteWriter, value: Record<string, unknown>): void => {
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]
       const v = value[f.name]
@@ -453,7 +538,7 @@ export const compile = (schema: Schema.Schema.AnyNoContext): PduCodec => {
       }
       encodeTlvs(w, tlvs)
     }
-  }
+  })
 
   return { tag, commandId: pdu.commandId, decodeBody, encodeBody }
 }
