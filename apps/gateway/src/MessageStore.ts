@@ -1,0 +1,672 @@
+/**
+ * Every message the gateway accepted, written against `SqlClient` (SQLite by default,
+ * PostgreSQL by configuration).
+ *
+ * Writes are group-committed: `insert`, `updateState` and `markSubmitted` queue their write
+ * and resolve once the transaction holding it committed; one writer fiber commits whatever
+ * queued up while the previous transaction ran (at most `batchSize` writes). The submit_sm
+ * handler answers `submit_sm_resp` with the id `insert` returns, so nothing is acknowledged
+ * that is not on disk.
+ *
+ * Message ids are 16 lowercase hex digits of a 64-bit counter. The counter lives in the
+ * database (`gateway_sequences`): a block of ids is reserved in the same transaction as the
+ * first insert that needs it, so an id is never given twice, across restarts and across
+ * gateways sharing one PostgreSQL store (each reserves its own blocks).
+ *
+ * @since 0.1.0
+ */
+import type { MigrationError } from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
+import { MessageState } from "@effect-smpp/schema/MessageState"
+import type * as Pdu from "@effect-smpp/schema/Pdu"
+import * as SmppTime from "@effect-smpp/schema/SmppTime"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Layer from "effect/Layer"
+import { GatewayConfig } from "./GatewayConfig.js"
+import * as Batcher from "./internal/batcher.js"
+import { bufferOf, bytesOf } from "./internal/bytes.js"
+import { Migrations } from "./Migrations.js"
+
+// ---------------------------------------------------------------------------
+// models
+
+/**
+ * A message to store. Times are epoch milliseconds, already resolved from the SMPP time
+ * strings (`fromSubmitSm` does that); `null` or absent means not set.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface NewMessage {
+  /** The system_id of the account that submitted it. */
+  readonly account: string
+  readonly serviceType?: string | undefined
+  readonly sourceAddrTon: number
+  readonly sourceAddrNpi: number
+  readonly sourceAddr: string
+  readonly destAddrTon: number
+  readonly destAddrNpi: number
+  readonly destinationAddr: string
+  readonly esmClass: number
+  readonly protocolId?: number | undefined
+  readonly priorityFlag?: number | undefined
+  readonly dataCoding: number
+  /** short_message, or message_payload when that carried the text. */
+  readonly body: Uint8Array
+  readonly registeredDelivery: number
+  readonly scheduleDeliveryTime?: number | null | undefined
+  readonly validityPeriod?: number | null | undefined
+  /** The connector it was routed to; left out for a scheduled message, which `claim` routes later. */
+  readonly connector?: string | null | undefined
+}
+
+/**
+ * What became of a message's delivery receipt: waiting in the delivery queue, acknowledged
+ * by the customer, or given up (TTL passed / retries exhausted or refused for good).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ReceiptStatus = "queued" | "delivered" | "expired" | "dropped"
+
+/**
+ * A stored message.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Message {
+  readonly id: string
+  readonly account: string
+  readonly serviceType: string
+  readonly sourceAddrTon: number
+  readonly sourceAddrNpi: number
+  readonly sourceAddr: string
+  readonly destAddrTon: number
+  readonly destAddrNpi: number
+  readonly destinationAddr: string
+  readonly esmClass: number
+  readonly protocolId: number
+  readonly priorityFlag: number
+  readonly dataCoding: number
+  readonly body: Uint8Array
+  readonly registeredDelivery: number
+  readonly scheduleDeliveryTime: number | null
+  readonly validityPeriod: number | null
+  /** message_state (`MessageState`): ENROUTE until its outcome is known. */
+  readonly state: number
+  readonly errorCode: number
+  readonly connector: string | null
+  readonly upstreamId: string | null
+  readonly receipt: ReceiptStatus | null
+  readonly createdAt: number
+  readonly updatedAt: number
+  readonly doneAt: number | null
+}
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export class MessageStoreError extends Data.TaggedError("MessageStoreError")<{
+  readonly reason: "Sql" | "Closed"
+  readonly cause?: unknown
+  readonly message: string
+}> {}
+
+/**
+ * A submit_sm that cannot be stored as it is, with the command_status to answer.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidSubmit extends Data.TaggedError("InvalidSubmit")<{
+  readonly status: number
+  readonly message: string
+}> {}
+
+const sqlError = (cause: SqlError) => new MessageStoreError({ reason: "Sql", cause, message: cause.message })
+
+// ---------------------------------------------------------------------------
+// pure helpers
+
+/**
+ * The id of counter value `n`: 16 lowercase hex digits.
+ *
+ * @since 0.1.0
+ * @category ids
+ */
+export const formatId = (n: number): string => n.toString(16).padStart(16, "0")
+
+/**
+ * Whether a state is final (anything but ENROUTE).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const isFinal = (state: number): boolean => state !== MessageState.ENROUTE
+
+const resolveTime = (value: string, now: number, status: number, field: string) => {
+  if (value === "") return Either.right(null)
+  return Either.match(SmppTime.parse(value), {
+    onLeft: (error) => Either.left(new InvalidSubmit({ status, message: `${field}: ${error.message}` })),
+    onRight: (time) => Either.right(SmppTime.resolve(time, now))
+  })
+}
+
+/**
+ * The message a submit_sm asks to store: times resolved against `now` (a bad time is
+ * ESME_RINVSCHED / ESME_RINVEXPIRY), the body from message_payload when present.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSubmitSm = (
+  account: string,
+  pdu: Pdu.SubmitSm,
+  now: number,
+  connector?: string | null
+): Either.Either<NewMessage, InvalidSubmit> =>
+  Either.gen(function*() {
+    const scheduleDeliveryTime = yield* resolveTime(
+      pdu.scheduleDeliveryTime,
+      now,
+      CommandStatus.ESME_RINVSCHED,
+      "schedule_delivery_time"
+    )
+    const validityPeriod = yield* resolveTime(pdu.validityPeriod, now, CommandStatus.ESME_RINVEXPIRY, "validity_period")
+    return {
+      account,
+      serviceType: pdu.serviceType,
+      sourceAddrTon: pdu.sourceAddrTon,
+      sourceAddrNpi: pdu.sourceAddrNpi,
+      sourceAddr: pdu.sourceAddr,
+      destAddrTon: pdu.destAddrTon,
+      destAddrNpi: pdu.destAddrNpi,
+      destinationAddr: pdu.destinationAddr,
+      esmClass: pdu.esmClass,
+      protocolId: pdu.protocolId,
+      priorityFlag: pdu.priorityFlag,
+      dataCoding: pdu.dataCoding,
+      body: pdu.tlvs.messagePayload ?? pdu.shortMessage,
+      registeredDelivery: pdu.registeredDelivery,
+      scheduleDeliveryTime,
+      validityPeriod,
+      connector: connector ?? null
+    }
+  })
+
+// ---------------------------------------------------------------------------
+// rows
+
+interface Row {
+  readonly id: string
+  readonly account: string
+  readonly service_type: string
+  readonly source_addr_ton: number
+  readonly source_addr_npi: number
+  readonly source_addr: string
+  readonly dest_addr_ton: number
+  readonly dest_addr_npi: number
+  readonly destination_addr: string
+  readonly esm_class: number
+  readonly protocol_id: number
+  readonly priority_flag: number
+  readonly data_coding: number
+  readonly body: Uint8Array
+  readonly registered_delivery: number
+  readonly schedule_delivery_time: number | string | null
+  readonly validity_period: number | string | null
+  readonly state: number
+  readonly error_code: number
+  readonly connector: string | null
+  readonly upstream_id: string | null
+  readonly receipt: string | null
+  readonly created_at: number | string
+  readonly updated_at: number | string
+  readonly done_at: number | string | null
+}
+
+// PostgreSQL hands BIGINT columns out as strings
+const nullableNumber = (value: number | string | null): number | null => value === null ? null : Number(value)
+
+const toMessage = (row: Row): Message => ({
+  id: row.id,
+  account: row.account,
+  serviceType: row.service_type,
+  sourceAddrTon: row.source_addr_ton,
+  sourceAddrNpi: row.source_addr_npi,
+  sourceAddr: row.source_addr,
+  destAddrTon: row.dest_addr_ton,
+  destAddrNpi: row.dest_addr_npi,
+  destinationAddr: row.destination_addr,
+  esmClass: row.esm_class,
+  protocolId: row.protocol_id,
+  priorityFlag: row.priority_flag,
+  dataCoding: row.data_coding,
+  body: bytesOf(row.body),
+  registeredDelivery: row.registered_delivery,
+  scheduleDeliveryTime: nullableNumber(row.schedule_delivery_time),
+  validityPeriod: nullableNumber(row.validity_period),
+  state: row.state,
+  errorCode: row.error_code,
+  connector: row.connector,
+  upstreamId: row.upstream_id,
+  receipt: row.receipt as ReceiptStatus | null,
+  createdAt: Number(row.created_at),
+  updatedAt: Number(row.updated_at),
+  doneAt: nullableNumber(row.done_at)
+})
+
+const toMessageFromNew = (id: string, m: NewMessage, now: number): Message => ({
+  id,
+  account: m.account,
+  serviceType: m.serviceType ?? "",
+  sourceAddrTon: m.sourceAddrTon,
+  sourceAddrNpi: m.sourceAddrNpi,
+  sourceAddr: m.sourceAddr,
+  destAddrTon: m.destAddrTon,
+  destAddrNpi: m.destAddrNpi,
+  destinationAddr: m.destinationAddr,
+  esmClass: m.esmClass,
+  protocolId: m.protocolId ?? 0,
+  priorityFlag: m.priorityFlag ?? 0,
+  dataCoding: m.dataCoding,
+  body: m.body,
+  registeredDelivery: m.registeredDelivery,
+  scheduleDeliveryTime: m.scheduleDeliveryTime ?? null,
+  validityPeriod: m.validityPeriod ?? null,
+  state: MessageState.ENROUTE,
+  errorCode: 0,
+  connector: m.connector ?? null,
+  upstreamId: null,
+  receipt: null,
+  createdAt: now,
+  updatedAt: now,
+  doneAt: null
+})
+
+const toRow = (m: Message) => ({
+  id: m.id,
+  account: m.account,
+  service_type: m.serviceType,
+  source_addr_ton: m.sourceAddrTon,
+  source_addr_npi: m.sourceAddrNpi,
+  source_addr: m.sourceAddr,
+  dest_addr_ton: m.destAddrTon,
+  dest_addr_npi: m.destAddrNpi,
+  destination_addr: m.destinationAddr,
+  esm_class: m.esmClass,
+  protocol_id: m.protocolId,
+  priority_flag: m.priorityFlag,
+  data_coding: m.dataCoding,
+  body: bufferOf(m.body),
+  registered_delivery: m.registeredDelivery,
+  schedule_delivery_time: m.scheduleDeliveryTime,
+  validity_period: m.validityPeriod,
+  state: m.state,
+  error_code: m.errorCode,
+  connector: m.connector,
+  upstream_id: m.upstreamId,
+  receipt: m.receipt,
+  created_at: m.createdAt,
+  updated_at: m.updatedAt,
+  done_at: m.doneAt
+})
+
+// 25 columns: 200 rows stay far below SQLite's 32766 bound parameters per statement
+const ROWS_PER_STATEMENT = 200
+
+// ---------------------------------------------------------------------------
+// service
+
+/**
+ * A change of state. `at` (default: now) is the done time when the state is final.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StateUpdate {
+  readonly state: number
+  readonly errorCode?: number | undefined
+  readonly at?: number | undefined
+}
+
+/**
+ * The fields replace_sm may change: absent keeps the value, `null` clears a time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Replacement {
+  readonly body?: Uint8Array | undefined
+  readonly dataCoding?: number | undefined
+  readonly registeredDelivery?: number | undefined
+  readonly scheduleDeliveryTime?: number | null | undefined
+  readonly validityPeriod?: number | null | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Writes per transaction at most. Default 1000. */
+  readonly batchSize?: number | undefined
+  /** Wait for more writes after the first of a batch. Default none. */
+  readonly batchWindow?: Duration.DurationInput | undefined
+  /** Ids reserved at a time. Default 1000. */
+  readonly idBlockSize?: number | undefined
+}
+
+type Write =
+  | { readonly _tag: "Insert"; readonly message: NewMessage; readonly now: number }
+  | { readonly _tag: "UpdateState"; readonly id: string; readonly update: StateUpdate; readonly now: number }
+  | {
+    readonly _tag: "MarkSubmitted"
+    readonly id: string
+    readonly connector: string
+    readonly upstreamId: string
+    readonly now: number
+  }
+
+type Written = Message | Option.Option<Message> | boolean
+
+/**
+ * Builds the store over the `SqlClient` in context (whose tables `Migrations` made).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const blockSize = options?.idBlockSize ?? 1000
+
+    // ids [nextId, endId) are reserved and unused
+    let nextId = 0
+    let endId = 0
+
+    const reserve = (count: number) =>
+      Effect.gen(function*() {
+        if (endId - nextId >= count) return
+        const size = Math.max(blockSize, count)
+        const rows = yield* sql<{ next_value: number | string }>`UPDATE gateway_sequences
+          SET next_value = next_value + ${size} WHERE name = 'message_id' RETURNING next_value`
+        if (rows.length === 0) return yield* Effect.dieMessage("gateway_sequences has no message_id row")
+        endId = Number(rows[0].next_value)
+        nextId = endId - size
+      })
+
+    const updateState = (id: string, update: StateUpdate, now: number) => {
+      const at = update.at ?? now
+      return Effect.map(
+        sql<Row>`UPDATE messages SET state = ${update.state}, error_code = ${update.errorCode ?? 0},
+          updated_at = ${at}, done_at = ${isFinal(update.state) ? at : null}
+          WHERE id = ${id} AND state = 1 RETURNING *`,
+        (rows) => rows.length === 0 ? Option.none() : Option.some(toMessage(rows[0]))
+      )
+    }
+
+    const runBatch = (writes: ReadonlyArray<Write>) =>
+      sql.withTransaction(Effect.gen(function*() {
+        const results = new Array<Written>(writes.length)
+        // inserts first, in one multi-row statement per chunk; no update in this batch can
+        // be about them, since their ids are known only after the batch commits
+        let inserts = 0
+        for (const write of writes) if (write._tag === "Insert") inserts++
+        if (inserts > 0) {
+          yield* reserve(inserts)
+          let rows: Array<ReturnType<typeof toRow>> = []
+          for (let i = 0; i < writes.length; i++) {
+            const write = writes[i]
+            if (write._tag !== "Insert") continue
+            const message = toMessageFromNew(formatId(nextId++), write.message, write.now)
+            results[i] = message
+            rows.push(toRow(message))
+            if (rows.length === ROWS_PER_STATEMENT) {
+              yield* sql`INSERT INTO messages ${sql.insert(rows)}`
+              rows = []
+            }
+          }
+          if (rows.length > 0) yield* sql`INSERT INTO messages ${sql.insert(rows)}`
+        }
+        for (let i = 0; i < writes.length; i++) {
+          const write = writes[i]
+          if (write._tag === "UpdateState") {
+            results[i] = yield* updateState(write.id, write.update, write.now)
+          } else if (write._tag === "MarkSubmitted") {
+            const rows = yield* sql<{ id: string }>`UPDATE messages SET connector = ${write.connector},
+              upstream_id = ${write.upstreamId}, updated_at = ${write.now} WHERE id = ${write.id} RETURNING id`
+            results[i] = rows.length > 0
+          }
+        }
+        return results
+      })).pipe(Effect.mapError(sqlError))
+
+    const batcher = yield* Batcher.make<Write, Written, MessageStoreError>({
+      maxBatch: options?.batchSize ?? 1000,
+      window: options?.batchWindow,
+      run: runBatch,
+      // the failed transaction may have reserved the block it was using: forget it
+      onFailure: Effect.sync(() => {
+        endId = nextId
+      }),
+      closed: () => new MessageStoreError({ reason: "Closed", message: "the message store is closed" })
+    })
+
+    const orFail = <A>(effect: Effect.Effect<A, SqlError>) => Effect.mapError(effect, sqlError)
+    const first = (rows: ReadonlyArray<Row>) => rows.length === 0 ? Option.none() : Option.some(toMessage(rows[0]))
+
+    return {
+      /** Write batches committed so far, and the writes in them (for metrics). */
+      stats: (): { readonly batches: number; readonly writes: number } => {
+        const stats = batcher.stats()
+        return { batches: stats.batches, writes: stats.items }
+      },
+      /**
+       * Stores a new message (state ENROUTE); resolves with it, id included, once committed.
+       */
+      insert: (message: NewMessage): Effect.Effect<Message, MessageStoreError> =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => batcher.submit({ _tag: "Insert", message, now }) as Effect.Effect<Message, MessageStoreError>
+        ),
+
+      findById: (id: string): Effect.Effect<Option.Option<Message>, MessageStoreError> =>
+        orFail(Effect.map(sql<Row>`SELECT * FROM messages WHERE id = ${id}`, first)),
+
+      findByUpstreamId: (
+        connector: string,
+        upstreamId: string
+      ): Effect.Effect<Option.Option<Message>, MessageStoreError> =>
+        orFail(Effect.map(
+          sql<Row>`SELECT * FROM messages WHERE connector = ${connector} AND upstream_id = ${upstreamId}`,
+          first
+        )),
+
+      /**
+       * Sets the state of a message still ENROUTE (and its done time when final); the updated
+       * message, or none when it is unknown or already final (a late or second outcome).
+       */
+      updateState: (id: string, update: StateUpdate): Effect.Effect<Option.Option<Message>, MessageStoreError> =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) =>
+            batcher.submit({ _tag: "UpdateState", id, update, now }) as Effect.Effect<
+              Option.Option<Message>,
+              MessageStoreError
+            >
+        ),
+
+      /** Records the connector and its id for the message; whether the message exists. */
+      markSubmitted: (
+        id: string,
+        submitted: { readonly connector: string; readonly upstreamId: string }
+      ): Effect.Effect<boolean, MessageStoreError> =>
+        Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) =>
+            batcher.submit({ _tag: "MarkSubmitted", id, ...submitted, now }) as Effect.Effect<
+              boolean,
+              MessageStoreError
+            >
+        ),
+
+      /**
+       * Scheduled messages not yet routed (state ENROUTE, no connector), earliest first:
+       * `dueBy` limits to those due by then, `account` to one account.
+       */
+      findScheduled: (query?: {
+        readonly dueBy?: number | undefined
+        readonly account?: string | undefined
+        readonly limit?: number | undefined
+      }): Effect.Effect<ReadonlyArray<Message>, MessageStoreError> =>
+        orFail(Effect.map(
+          sql<Row>`SELECT * FROM messages
+            WHERE state = 1 AND connector IS NULL AND schedule_delivery_time IS NOT NULL
+            ${query?.dueBy === undefined ? sql`` : sql`AND schedule_delivery_time <= ${query.dueBy}`}
+            ${query?.account === undefined ? sql`` : sql`AND account = ${query.account}`}
+            ORDER BY schedule_delivery_time LIMIT ${query?.limit ?? 100}`,
+          (rows) => rows.map(toMessage)
+        )),
+
+      /**
+       * Takes a not-yet-routed message for `connector` (the scheduler does this before it
+       * submits): the message, or none when it was cancelled, claimed or is unknown.
+       */
+      claim: (id: string, connector: string): Effect.Effect<Option.Option<Message>, MessageStoreError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          orFail(Effect.map(
+            sql<Row>`UPDATE messages SET connector = ${connector}, updated_at = ${now}
+              WHERE id = ${id} AND state = 1 AND connector IS NULL RETURNING *`,
+            first
+          ))),
+
+      /**
+       * cancel_sm for one message: cancels it (state DELETED) if it belongs to `account`,
+       * matches `sourceAddr` when given, and is not yet routed. The cancelled message, or none
+       * (then the answer is ESME_RCANCELFAIL).
+       */
+      cancel: (request: {
+        readonly id: string
+        readonly account: string
+        readonly sourceAddr?: string | undefined
+      }): Effect.Effect<Option.Option<Message>, MessageStoreError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          orFail(Effect.map(
+            sql<Row>`UPDATE messages SET state = ${MessageState.DELETED}, updated_at = ${now}, done_at = ${now}
+              WHERE id = ${request.id} AND account = ${request.account} AND state = 1 AND connector IS NULL
+              ${request.sourceAddr === undefined ? sql`` : sql`AND source_addr = ${request.sourceAddr}`}
+              RETURNING *`,
+            first
+          ))),
+
+      /**
+       * cancel_sm without message_id: cancels every not-yet-routed message of `account` from
+       * `sourceAddr` to `destinationAddr` (and `serviceType` when given); the cancelled ids.
+       */
+      cancelMatching: (request: {
+        readonly account: string
+        readonly sourceAddr: string
+        readonly destinationAddr: string
+        readonly serviceType?: string | undefined
+      }): Effect.Effect<ReadonlyArray<string>, MessageStoreError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          orFail(Effect.map(
+            sql<{ id: string }>`UPDATE messages SET state = ${MessageState.DELETED}, updated_at = ${now},
+              done_at = ${now}
+              WHERE account = ${request.account} AND source_addr = ${request.sourceAddr}
+              AND destination_addr = ${request.destinationAddr} AND state = 1 AND connector IS NULL
+              ${request.serviceType === undefined ? sql`` : sql`AND service_type = ${request.serviceType}`}
+              RETURNING id`,
+            (rows) => rows.map((row) => row.id)
+          ))),
+
+      /**
+       * replace_sm: changes a not-yet-routed message of `account` (matching `sourceAddr` when
+       * given). The replaced message, or none (then ESME_RREPLACEFAIL).
+       */
+      replace: (request: {
+        readonly id: string
+        readonly account: string
+        readonly sourceAddr?: string | undefined
+        readonly replacement: Replacement
+      }): Effect.Effect<Option.Option<Message>, MessageStoreError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          const r = request.replacement
+          const set: Record<string, unknown> = { updated_at: now }
+          if (r.body !== undefined) set.body = bufferOf(r.body)
+          if (r.dataCoding !== undefined) set.data_coding = r.dataCoding
+          if (r.registeredDelivery !== undefined) set.registered_delivery = r.registeredDelivery
+          if (r.scheduleDeliveryTime !== undefined) set.schedule_delivery_time = r.scheduleDeliveryTime
+          if (r.validityPeriod !== undefined) set.validity_period = r.validityPeriod
+          return orFail(Effect.map(
+            sql<Row>`UPDATE messages SET ${sql.update(set)}
+              WHERE id = ${request.id} AND account = ${request.account} AND state = 1 AND connector IS NULL
+              ${request.sourceAddr === undefined ? sql`` : sql`AND source_addr = ${request.sourceAddr}`}
+              RETURNING *`,
+            first
+          ))
+        }),
+
+      /**
+       * Messages still ENROUTE whose validity period has passed by `now` (default: the
+       * Clock), earliest first. The caller sets them EXPIRED with `updateState`.
+       */
+      findExpired: (query?: {
+        readonly now?: number | undefined
+        readonly limit?: number | undefined
+      }): Effect.Effect<ReadonlyArray<Message>, MessageStoreError> =>
+        Effect.flatMap(Clock.currentTimeMillis, (clockNow) =>
+          orFail(Effect.map(
+            sql<Row>`SELECT * FROM messages
+              WHERE state = 1 AND validity_period IS NOT NULL AND validity_period <= ${query?.now ?? clockNow}
+              ORDER BY validity_period LIMIT ${query?.limit ?? 100}`,
+            (rows) => rows.map(toMessage)
+          )))
+    }
+  })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Service = Effect.Effect.Success<ReturnType<typeof make>>
+
+/**
+ * The store as a service: `Default` takes its settings from `GatewayConfig` and runs the
+ * migrations; it needs a `SqlClient` (`Database.layerFromConfig`, or a PostgreSQL client).
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class MessageStore extends Effect.Service<MessageStore>()("@effect-smpp/gateway/MessageStore", {
+  scoped: Effect.gen(function*() {
+    const config = yield* GatewayConfig
+    return yield* make({
+      batchSize: config.store.batchSize,
+      batchWindow: config.store.batchWindow,
+      idBlockSize: config.store.idBlockSize
+    })
+  }),
+  dependencies: [Migrations.Default, GatewayConfig.Default]
+}) {}
+
+/**
+ * The store with explicit options, over the `SqlClient` in context (migrations included).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<MessageStore, SqlError | MigrationError, SqlClient.SqlClient> =>
+  Layer.scoped(MessageStore, Effect.map(make(options), MessageStore.make)).pipe(Layer.provide(Migrations.Default))

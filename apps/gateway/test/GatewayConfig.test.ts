@@ -1,0 +1,123 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import * as GatewayConfig from "../src/GatewayConfig.js"
+
+const env = (entries: Record<string, string>) =>
+  Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(entries))))
+
+const invalidKey = (json: unknown): string => {
+  const result = GatewayConfig.decode(json)
+  if (Either.isRight(result)) throw new Error("expected a failure")
+  assert.strictEqual(result.left.reason, "InvalidValue")
+  return result.left.key
+}
+
+describe("GatewayConfig", () => {
+  it("has the documented defaults", () => {
+    const d = GatewayConfig.defaults
+    assert.strictEqual(d.smpp.port, 2775)
+    assert.strictEqual(d.http.port, 8080)
+    assert.strictEqual(d.store.filename, "./data/gateway.db")
+    assert.strictEqual(d.defaultConnector, "simulator")
+    assert.deepStrictEqual(d.routes, [])
+    assert.strictEqual(d.accounts.length, 1)
+    assert.strictEqual(d.accounts[0].systemId, "demo")
+    assert.strictEqual(d.accounts[0].password, "demo")
+    assert.deepStrictEqual(d.accounts[0].bindKinds, ["transmitter", "receiver", "transceiver"])
+    assert.strictEqual(d.simulator.defaultOutcome, "DELIVRD")
+    assert.strictEqual(Duration.toMillis(d.delivery.ttl), 48 * 3600_000)
+  })
+
+  it("decodes durations, status names and rules", () => {
+    const settings = Either.getOrThrow(GatewayConfig.decode({
+      routes: [{ prefix: "49", connector: "upstream-de" }],
+      delivery: { ttl: "2 hours", retryBase: 500 },
+      simulator: {
+        rules: [{ prefix: "4915", percent: 30, outcome: "UNDELIV", delay: "3 seconds", errorCode: 11 }],
+        submitErrors: [{ percent: 5, status: "ESME_RSUBMITFAIL" }, { percent: 1, status: 0x400 }]
+      }
+    }))
+    assert.strictEqual(Duration.toMillis(settings.delivery.ttl), 7_200_000)
+    assert.strictEqual(Duration.toMillis(settings.delivery.retryBase), 500)
+    assert.strictEqual(settings.simulator.rules[0].outcome, "UNDELIV")
+    assert.strictEqual(Duration.toMillis(settings.simulator.rules[0].delay!), 3000)
+    assert.strictEqual(settings.simulator.submitErrors[0].status, CommandStatus.ESME_RSUBMITFAIL)
+    assert.strictEqual(settings.simulator.submitErrors[1].status, 0x400)
+    assert.strictEqual(settings.routes[0].connector, "upstream-de")
+  })
+
+  it("names the key of a bad value", () => {
+    assert.strictEqual(invalidKey({ smpp: { port: 70000 } }), "smpp.port")
+    assert.strictEqual(invalidKey({ delivery: { ttl: "soon" } }), "delivery.ttl")
+    assert.strictEqual(invalidKey({ simulator: { rules: [{ outcome: "LOST" }] } }), "simulator.rules[0].outcome")
+    assert.strictEqual(
+      invalidKey({ simulator: { submitErrors: [{ percent: 1, status: "ESME_NOPE" }] } }),
+      "simulator.submitErrors[0].status"
+    )
+    assert.strictEqual(invalidKey({ smpp: { prot: 1 } }), "smpp.prot")
+    const hash = "scrypt$16384$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA=="
+    assert.strictEqual(
+      invalidKey({ accounts: [{ systemId: "acme", password: hash }, { systemId: "acme", password: hash }] }),
+      "accounts[1].systemId"
+    )
+  })
+
+  it("allows a plain-text password for the demo account only", () => {
+    const result = GatewayConfig.decode({ accounts: [{ systemId: "acme", password: "secret" }] })
+    assert.isTrue(Either.isLeft(result))
+    if (Either.isLeft(result)) {
+      assert.strictEqual(result.left.key, "accounts[0].password")
+      assert.include(result.left.message, "plain-text password is allowed only for the demo account")
+    }
+    assert.isTrue(Either.isRight(GatewayConfig.decode({ accounts: [{ systemId: "demo", password: "demo" }] })))
+    assert.strictEqual(invalidKey({ accounts: [{ systemId: "acme", password: "scrypt$3$8$1$x$y" }] }), "accounts[0].password")
+  })
+
+  it("reports bad JSON", () => {
+    const result = GatewayConfig.decodeJson("{ nope", "gateway.json")
+    assert.isTrue(Either.isLeft(result) && result.left.reason === "InvalidJson" && result.left.key === "gateway.json")
+  })
+
+  it.effect("reads a file, then lets the environment override it", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "gateway-config-"))
+      const path = join(dir, "gateway.json")
+      writeFileSync(path, JSON.stringify({ smpp: { port: 3000 }, http: { port: 9000 }, defaultConnector: "relay" }))
+      const fromFile = yield* GatewayConfig.load({ path }).pipe(env({}))
+      assert.strictEqual(fromFile.smpp.port, 3000)
+      assert.strictEqual(fromFile.http.port, 9000)
+      assert.strictEqual(fromFile.defaultConnector, "relay")
+      const overridden = yield* GatewayConfig.load({ path }).pipe(env({ SMPP_PORT: "2776", GATEWAY_DB: "/tmp/x.db" }))
+      assert.strictEqual(overridden.smpp.port, 2776)
+      assert.strictEqual(overridden.http.port, 9000)
+      assert.strictEqual(overridden.store.filename, "/tmp/x.db")
+      // the path may come from GATEWAY_CONFIG
+      const viaEnv = yield* GatewayConfig.load().pipe(env({ GATEWAY_CONFIG: path }))
+      assert.strictEqual(viaEnv.smpp.port, 3000)
+      rmSync(dir, { recursive: true, force: true })
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("fails with the key for a bad environment value or a missing file", () =>
+    Effect.gen(function*() {
+      const badPort = yield* Effect.flip(GatewayConfig.load().pipe(env({ SMPP_PORT: "abc" })))
+      assert.strictEqual(badPort.reason, "InvalidEnvironment")
+      assert.strictEqual(badPort.key, "SMPP_PORT")
+      const missing = yield* Effect.flip(GatewayConfig.load({ path: "/nonexistent/gateway.json" }).pipe(env({})))
+      assert.strictEqual(missing.reason, "ReadFailed")
+      assert.strictEqual(missing.key, "/nonexistent/gateway.json")
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("provides the settings as a service", () =>
+    Effect.gen(function*() {
+      const config = yield* GatewayConfig.GatewayConfig
+      assert.strictEqual(config.smpp.port, 2775)
+    }).pipe(Effect.provide(GatewayConfig.Test)))
+})
