@@ -380,7 +380,7 @@ const Listen = (port: number) =>
 const defaultsOf = <A, I>(schema: Schema.Schema<A, I>): A => Schema.decodeUnknownSync(schema)({})
 
 const DefaultAccounts: ReadonlyArray<AccountSettings> = [
-  Schema.decodeUnknownSync(AccountSettings)({ systemId: DEMO_SYSTEM_ID, password: "demo", maxThroughput: 100 })
+  Schema.decodeUnknownSync(AccountSettings)({ systemId: DEMO_SYSTEM_ID, password: "demo", maxThroughput: 50_000 })
 ]
 
 /**

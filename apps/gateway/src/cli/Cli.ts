@@ -8,7 +8,11 @@ import * as Command from "@effect/cli/Command"
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as BenchCommand from "./BenchCommand.js"
+import * as ListenCommand from "./ListenCommand.js"
 import * as PduCommand from "./PduCommand.js"
+import * as SendCommand from "./SendCommand.js"
+import * as ServeCommand from "./ServeCommand.js"
 
 /**
  * The version `smpp --version` prints (the gateway package's version).
@@ -19,7 +23,11 @@ import * as PduCommand from "./PduCommand.js"
 export const version = "0.1.0"
 
 const subcommands = [
-  PduCommand.command
+  PduCommand.command,
+  ServeCommand.command,
+  SendCommand.command,
+  ListenCommand.command,
+  BenchCommand.command
 ] as const
 
 /**

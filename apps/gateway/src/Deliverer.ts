@@ -1,0 +1,246 @@
+/**
+ * Takes receipts and MOs from the `DeliveryQueue` to the customers' receiver sessions.
+ *
+ * One worker per account that has a receiver (RX or TRX) session bound: it leases the
+ * account's due items (`DeliveryQueue.take`), sends each with `SmppServer.deliver` (round
+ * robin over the account's receiver sessions; one attempt each, the queue's schedule decides
+ * the next), `ack`s it on ESME_ROK and `retry`s it otherwise. With no receiver left the
+ * worker ends, giving back what it had leased untried; it starts again when a receiver
+ * binds. It sleeps until the account's next item is due, woken earlier by `enqueue`
+ * (`DeliveryQueue.subscribe`), by its own deliveries being retried, and, when all its
+ * slots (`maxInFlight`) are taken, by one ending. The queue is persisted, so after a
+ * restart the items are delivered once a receiver binds again.
+ *
+ * Accounts listed in `dataSm` get data_sm instead of deliver_sm (the body in message_payload).
+ *
+ * @since 0.1.0
+ */
+import * as SmppServer from "@effect-smpp/runtime/SmppServer"
+import * as Pdu from "@effect-smpp/schema/Pdu"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import { Accounts } from "./Accounts.js"
+import { DeliveryQueue, type DeliveryItem } from "./DeliveryQueue.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Deliveries in flight per account at most. Default 100. */
+  readonly maxInFlight?: number | undefined
+  /** Each attempt's response timeout; default the session's response timeout. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** Accounts that get data_sm instead of deliver_sm. */
+  readonly dataSm?: ReadonlyArray<string> | undefined
+  /**
+   * How often every account is checked for queued items and bound receivers (a safety net
+   * for wake-ups missed, e.g. items queued by another gateway). Default 5 seconds.
+   */
+  readonly checkInterval?: Duration.DurationInput | undefined
+  /** Shortest sleep of a worker that found nothing to take though something is due. Default 100 ms. */
+  readonly minSleep?: Duration.DurationInput | undefined
+}
+
+/**
+ * The data_sm that carries a deliver_sm's content (body in message_payload).
+ *
+ * @since 0.1.0
+ * @category conversions
+ */
+export const toDataSm = (pdu: Pdu.DeliverSm): Pdu.DataSm =>
+  Pdu.make("data_sm", {
+    serviceType: pdu.serviceType,
+    sourceAddrTon: pdu.sourceAddrTon,
+    sourceAddrNpi: pdu.sourceAddrNpi,
+    sourceAddr: pdu.sourceAddr,
+    destAddrTon: pdu.destAddrTon,
+    destAddrNpi: pdu.destAddrNpi,
+    destinationAddr: pdu.destinationAddr,
+    esmClass: pdu.esmClass,
+    registeredDelivery: pdu.registeredDelivery,
+    dataCoding: pdu.dataCoding,
+    tlvs: pdu.shortMessage.length > 0 ? { ...pdu.tlvs, messagePayload: pdu.shortMessage } : pdu.tlvs
+  })
+
+const isReceiver = (info: SmppServer.SessionInfo) => info.kind === "receiver" || info.kind === "transceiver"
+
+// one attempt per deliver: the queue's schedule decides when to try again
+const once = Schedule.stop
+
+/**
+ * Starts the deliverer in the Scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options) =>
+  Effect.gen(function*() {
+    const server = yield* SmppServer.SmppServer
+    const queue = yield* DeliveryQueue
+    const accounts = yield* Accounts
+    const maxInFlight = options?.maxInFlight ?? 100
+    const dataSm = new Set(options?.dataSm ?? [])
+    const minSleep = Duration.toMillis(options?.minSleep ?? Duration.millis(100))
+    const deliverOptions = { schedule: once, ...(options?.timeout === undefined ? {} : { timeout: options.timeout }) }
+    const workers = yield* FiberSet.make<void, never>()
+    const wakes = new Map<string, Queue.Queue<void>>()
+
+    const hasReceiver = (account: string) => Effect.map(server.sessionsOf(account), (infos) => infos.some(isReceiver))
+
+    /** One attempt; whether the item is still queued (retried or given back) rather than done. */
+    const deliverOne = (item: DeliveryItem): Effect.Effect<boolean> =>
+      Effect.gen(function*() {
+        const pdu = dataSm.has(item.account) ? toDataSm(item.pdu) : item.pdu
+        const result = yield* Effect.either(server.deliver(item.account, pdu, deliverOptions))
+        if (Either.isRight(result)) {
+          yield* queue.ack(item.id)
+          return false
+        }
+        const error = result.left
+        if (error.reason === "Invalid") {
+          // cannot ever be sent: drop it rather than retry it until its TTL
+          yield* Effect.logError(`delivery ${item.id} cannot be encoded: dropped`, error.cause)
+          yield* queue.ack(item.id)
+          return false
+        }
+        if (error.status !== undefined) {
+          yield* queue.retry(item.id, error.status)
+        } else if (yield* hasReceiver(item.account)) {
+          // no answer in time
+          yield* queue.retry(item.id, "timeout")
+        } else {
+          // no receiver left to try
+          yield* queue.release([item.id])
+        }
+        return true
+      }).pipe(
+        Effect.catchAll((error) => Effect.as(Effect.logError(`delivery ${item.id} could not be recorded`, error), true)),
+        Effect.annotateLogs({ account: item.account, delivery: String(item.id) })
+      )
+
+    const worker = (account: string, wake: Queue.Queue<void>): Effect.Effect<void> =>
+      Effect.gen(function*() {
+        const deliveries = yield* FiberSet.make<void, never>()
+        const signal = Queue.offer(wake, undefined)
+        let inFlight = 0
+        let waitingForSlots = false
+        // an acknowledged delivery matters to the loop only when it waits for a free slot; one
+        // retried or given back changes when the next item is due
+        const finished = (requeued: boolean) =>
+          Effect.suspend(() => {
+            inFlight--
+            return requeued || waitingForSlots ? signal : Effect.void
+          })
+        while (yield* hasReceiver(account)) {
+          // take while items are due and slots are free
+          while (inFlight < maxInFlight) {
+            const free = maxInFlight - inFlight
+            const items = yield* queue.take(account, { limit: free })
+            inFlight += items.length
+            for (const item of items) yield* FiberSet.run(deliveries, Effect.flatMap(deliverOne(item), finished))
+            if (items.length < free) break
+          }
+          if (inFlight >= maxInFlight) {
+            waitingForSlots = true
+            yield* Queue.take(wake)
+            waitingForSlots = false
+            continue
+          }
+          const now = yield* Clock.currentTimeMillis
+          const next = yield* queue.nextDueAt(account)
+          // nothing queued: sleep until told; something due but not taken (expiring): not long
+          const sleep = Option.isNone(next)
+            ? Effect.never
+            : Effect.sleep(Duration.millis(Math.max(minSleep, next.value - now)))
+          yield* Effect.raceFirst(sleep, Queue.take(wake))
+        }
+        // from here a receiver binding starts a new worker
+        wakes.delete(account)
+        // the session's end fails the deliveries in flight: let them give their items back
+        yield* FiberSet.join(deliveries).pipe(Effect.ignore)
+      }).pipe(
+        Effect.scoped,
+        Effect.catchAll((error) => Effect.logError("delivery worker failed", error)),
+        Effect.ensuring(Effect.sync(() => {
+          if (wakes.get(account) === wake) wakes.delete(account)
+        })),
+        Effect.annotateLogs({ module: "Deliverer", account })
+      )
+
+    /** Wakes the account's worker, or starts one if a receiver is bound. */
+    const wake = (account: string): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const existing = wakes.get(account)
+        if (existing !== undefined) return Queue.offer(existing, undefined)
+        return Effect.flatMap(hasReceiver(account), (bound) =>
+          bound
+            ? Effect.flatMap(Queue.sliding<void>(1), (signal) =>
+              Effect.suspend(() => {
+                // another wake may have started it meanwhile
+                const started = wakes.get(account)
+                if (started !== undefined) return Queue.offer(started, undefined)
+                wakes.set(account, signal)
+                return Effect.asVoid(FiberSet.run(workers, worker(account, signal)))
+              }))
+            : Effect.void)
+      })
+
+    // something queued for an account
+    const enqueued = yield* queue.subscribe
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.take(enqueued), wake)))
+    // a receiver bound
+    yield* Effect.forkScoped(
+      Stream.runForEach(server.events, (event) =>
+        event._tag === "Bound" && (event.kind === "receiver" || event.kind === "transceiver")
+          ? wake(event.systemId)
+          : Effect.void)
+    )
+    // the safety net, and the first look after a restart
+    const checkAll = Effect.forEach(accounts.all(), (account) => wake(account.systemId), { discard: true })
+    yield* Effect.forkScoped(
+      Effect.repeat(checkAll, Schedule.spaced(options?.checkInterval ?? Duration.seconds(5)))
+    )
+
+    return {
+      /** Wakes (or starts) the account's worker. */
+      wake,
+      /** Accounts with a worker running now. */
+      active: (): ReadonlyArray<string> => [...wakes.keys()]
+    }
+  })
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Service = Effect.Effect.Success<ReturnType<typeof make>>
+
+/**
+ * The deliverer as a service; needs the `SmppServer`, the `DeliveryQueue` and `Accounts`.
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class Deliverer extends Effect.Service<Deliverer>()("@effect-smpp/gateway/Deliverer", {
+  scoped: make()
+}) {}
+
+/**
+ * The deliverer with explicit options.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options?: Options
+): Layer.Layer<Deliverer, never, SmppServer.SmppServer | DeliveryQueue | Accounts> =>
+  Layer.scoped(Deliverer, Effect.map(make(options), Deliverer.make))

@@ -1,0 +1,223 @@
+/**
+ * The gateway's SMPP side: the runtime's `SmppServer` with the gateway's accounts and
+ * handlers.
+ *
+ * - Binds are decided by `Accounts` (unknown system_id → ESME_RINVSYSID, wrong password →
+ *   ESME_RINVPASWD, bind kind not allowed or too many sessions → ESME_RBINDFAIL); an accepted
+ *   bind counts against the account's `maxSessions` until its session ends.
+ * - submit_sm, data_sm and submit_multi go through `Submissions` and are answered with the
+ *   message id (submit_multi with its unsuccess_sme list), or the refusal's status; when the
+ *   simulator drops the response on purpose, nothing is answered.
+ * - query_sm is answered from the store (final_date, message_state, error_code; unknown →
+ *   ESME_RQUERYFAIL), cancel_sm and replace_sm act on scheduled messages not yet sent
+ *   (ESME_RCANCELFAIL / ESME_RREPLACEFAIL otherwise).
+ * - enquire_link, unbind and generic_nack are the session's own: an idle session gets an
+ *   enquire_link after 30 s, and one that leaves three in a row unanswered is closed.
+ *
+ * The layer provides the runtime's `SmppServer` tag: the `Deliverer` and the HTTP API use it.
+ *
+ * @since 0.1.0
+ */
+import * as SmppServer from "@effect-smpp/runtime/SmppServer"
+import * as Session from "@effect-smpp/runtime/Session"
+import type { TransportError } from "@effect-smpp/runtime/Transport"
+import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
+import * as Pdu from "@effect-smpp/schema/Pdu"
+import * as SmppTime from "@effect-smpp/schema/SmppTime"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Scope from "effect/Scope"
+import { Accounts } from "./Accounts.js"
+import { GatewayConfig } from "./GatewayConfig.js"
+import type { Message } from "./MessageStore.js"
+import { Submissions } from "./Submissions.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Default `0.0.0.0`. */
+  readonly host?: string | undefined
+  /** Default 2775; 0 for any free port. */
+  readonly port?: number | undefined
+  /** `false`: listen on no port, take connections only through `SmppServer.handle` (tests). */
+  readonly listen?: boolean | undefined
+  /** system_id in bind responses. Default `effect-smpp`. */
+  readonly systemId?: string | undefined
+  /**
+   * Options of each session, over the gateway's defaults: enquire_link after 30 s idle,
+   * dead after 3 missed, a window of 100 deliveries in flight.
+   */
+  readonly session?: SmppServer.SessionOptions | undefined
+}
+
+/**
+ * The session defaults of the gateway.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const defaultSessionOptions: SmppServer.SessionOptions = {
+  enquireLinkInterval: Duration.seconds(30),
+  maxMissedEnquireLinks: 3,
+  windowSize: 100,
+  handlerConcurrency: 64
+}
+
+const finalDate = (message: Message): string =>
+  message.doneAt === null ? "" : SmppTime.format(SmppTime.fromEpochMillis(message.doneAt))
+
+/**
+ * The query_sm_resp of a stored message.
+ *
+ * @since 0.1.0
+ * @category responses
+ */
+export const queryResponse = (message: Message): Pdu.QuerySmResp =>
+  Pdu.make("query_sm_resp", {
+    messageId: message.id,
+    finalDate: finalDate(message),
+    messageState: message.state,
+    errorCode: Math.min(message.errorCode, 0xff)
+  })
+
+/**
+ * Starts the SMPP server of the gateway; it runs until the Scope closes.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options) =>
+  Effect.gen(function*() {
+    const accounts = yield* Accounts
+    const submissions = yield* Submissions
+    const server = yield* Deferred.make<SmppServer.SmppServer>()
+    const holders = yield* FiberSet.make<void, never>()
+    const runHolder = yield* FiberSet.runtime(holders)<never>()
+
+    // The runtime's authenticate has no session Scope: the account's session count is taken
+    // in a Scope of our own, closed by a fiber that waits for the end of that session.
+    const holdUntilClosed = (sessionId: string, scope: Scope.CloseableScope) =>
+      runHolder(
+        Effect.gen(function*() {
+          const sessions = yield* Effect.flatMap(Deferred.await(server), (s) => s.sessions)
+          const info = sessions.find((session) => session.id === sessionId)
+          if (info !== undefined) yield* Effect.asVoid(info.session.closed)
+        }).pipe(Effect.ensuring(Scope.close(scope, Exit.void)))
+      )
+
+    const authenticate: SmppServer.Authenticate = (bind) =>
+      Effect.gen(function*() {
+        const authenticated = yield* Effect.either(
+          accounts.authenticate({ systemId: bind.systemId, password: bind.password, kind: bind.kind })
+        )
+        if (Either.isLeft(authenticated)) return authenticated.left.status
+        const scope = yield* Scope.make()
+        const acquired = yield* Effect.either(Scope.extend(accounts.acquireSession(bind.systemId), scope))
+        if (Either.isLeft(acquired)) {
+          yield* Scope.close(scope, Exit.void)
+          return acquired.left.status
+        }
+        holdUntilClosed(bind.sessionId, scope)
+        return CommandStatus.ESME_ROK
+      })
+
+    const handlers: SmppServer.Handlers = {
+      submit_sm: (pdu, context) =>
+        Effect.match(submissions.submit(context.systemId, pdu), {
+          onFailure: (error) => error.status,
+          onSuccess: (submitted) =>
+            submitted.dropResponse
+              ? Session.noResponse
+              : Pdu.make("submit_sm_resp", { messageId: submitted.message.id })
+        }),
+      data_sm: (pdu, context) =>
+        Effect.match(submissions.submitData(context.systemId, pdu), {
+          onFailure: (error) => error.status,
+          onSuccess: (submitted) =>
+            submitted.dropResponse
+              ? Session.noResponse
+              : Pdu.make("data_sm_resp", { messageId: submitted.message.id })
+        }),
+      submit_multi: (pdu, context) =>
+        Effect.match(submissions.submitMulti(context.systemId, pdu), {
+          onFailure: (error) => error.status,
+          onSuccess: (submitted) =>
+            submitted.dropResponse
+              ? Session.noResponse
+              : Pdu.make("submit_multi_resp", { messageId: submitted.messageId, unsuccessSmes: submitted.unsuccess })
+        }),
+      query_sm: (pdu, context) =>
+        Effect.match(submissions.query(context.systemId, pdu.messageId, pdu.sourceAddr), {
+          onFailure: (error) => error.status,
+          onSuccess: Option.match({ onNone: () => CommandStatus.ESME_RQUERYFAIL, onSome: queryResponse })
+        }),
+      cancel_sm: (pdu, context) =>
+        Effect.match(
+          submissions.cancel(context.systemId, {
+            id: pdu.messageId,
+            sourceAddr: pdu.sourceAddr,
+            destinationAddr: pdu.destinationAddr,
+            serviceType: pdu.serviceType
+          }),
+          { onFailure: (error) => error.status, onSuccess: () => CommandStatus.ESME_ROK }
+        ),
+      replace_sm: (pdu, context) =>
+        Effect.match(
+          submissions.replace(context.systemId, {
+            id: pdu.messageId,
+            sourceAddr: pdu.sourceAddr,
+            scheduleDeliveryTime: pdu.scheduleDeliveryTime,
+            validityPeriod: pdu.validityPeriod,
+            registeredDelivery: pdu.registeredDelivery,
+            body: pdu.shortMessage
+          }),
+          { onFailure: (error) => error.status, onSuccess: () => CommandStatus.ESME_ROK }
+        )
+    }
+
+    const smsc = yield* SmppServer.make({
+      host: options?.host,
+      port: options?.listen === false ? undefined : options?.port ?? 2775,
+      systemId: options?.systemId,
+      name: "smsc",
+      authenticate,
+      handlers,
+      session: { ...defaultSessionOptions, ...options?.session }
+    })
+    yield* Deferred.succeed(server, smsc)
+    return smsc
+  })
+
+/**
+ * The SMPP server of the gateway on `GatewayConfig`'s `smpp` address.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  SmppServer.SmppServer,
+  TransportError,
+  Accounts | Submissions | GatewayConfig
+> = Layer.scoped(
+  SmppServer.SmppServer,
+  Effect.flatMap(GatewayConfig, (config) => make({ host: config.smpp.host, port: config.smpp.port }))
+)
+
+/**
+ * The SMPP server with explicit options (tests: port 0).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (
+  options: Options
+): Layer.Layer<SmppServer.SmppServer, TransportError, Accounts | Submissions> =>
+  Layer.scoped(SmppServer.SmppServer, make(options))
