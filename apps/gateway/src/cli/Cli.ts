@@ -10,6 +10,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as BenchCommand from "./BenchCommand.js"
 import * as ListenCommand from "./ListenCommand.js"
+import * as PasswordCommand from "./PasswordCommand.js"
 import * as PduCommand from "./PduCommand.js"
 import * as SendCommand from "./SendCommand.js"
 import * as ServeCommand from "./ServeCommand.js"
@@ -27,7 +28,8 @@ const subcommands = [
   ServeCommand.command,
   SendCommand.command,
   ListenCommand.command,
-  BenchCommand.command
+  BenchCommand.command,
+  PasswordCommand.command
 ] as const
 
 /**
