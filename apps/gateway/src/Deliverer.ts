@@ -35,7 +35,7 @@ import { DeliveryQueue, type DeliveryItem } from "./DeliveryQueue.js"
  * @category models
  */
 export interface Options {
-  /** Deliveries in flight per account at most. Default 100. */
+  /** Deliveries in flight per account at most. Default 1000. */
   readonly maxInFlight?: number | undefined
   /** Each attempt's response timeout; default the session's response timeout. */
   readonly timeout?: Duration.DurationInput | undefined
@@ -87,7 +87,7 @@ export const make = (options?: Options) =>
     const server = yield* SmppServer.SmppServer
     const queue = yield* DeliveryQueue
     const accounts = yield* Accounts
-    const maxInFlight = options?.maxInFlight ?? 100
+    const maxInFlight = options?.maxInFlight ?? 1000
     const dataSm = new Set(options?.dataSm ?? [])
     const minSleep = Duration.toMillis(options?.minSleep ?? Duration.millis(100))
     const deliverOptions = { schedule: once, ...(options?.timeout === undefined ? {} : { timeout: options.timeout }) }

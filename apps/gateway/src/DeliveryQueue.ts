@@ -201,17 +201,21 @@ export interface Options {
   readonly releaseLeasesOnStart?: boolean | undefined
 }
 
+interface EnqueueEntry {
+  readonly account: string
+  readonly kind: DeliveryKind
+  readonly messageId: string | null
+  readonly pdu: Uint8Array
+  readonly now: number
+  readonly expiresAt: number
+}
+
 type Write =
-  | {
-    readonly _tag: "Enqueue"
-    readonly account: string
-    readonly kind: DeliveryKind
-    readonly messageId: string | null
-    readonly pdu: Uint8Array
-    readonly now: number
-    readonly expiresAt: number
-  }
+  | ({ readonly _tag: "Enqueue" } & EnqueueEntry)
+  | { readonly _tag: "EnqueueMany"; readonly entries: ReadonlyArray<EnqueueEntry>; readonly now: number }
   | { readonly _tag: "Ack"; readonly id: number; readonly now: number }
+
+type Written = number | Array<number> | undefined
 
 // 9 columns: 500 rows stay far below SQLite's 32766 bound parameters per statement
 const CHUNK = 500
@@ -253,31 +257,36 @@ export const make = (options?: Options) =>
 
     const runBatch = (writes: ReadonlyArray<Write>) =>
       sql.withTransaction(Effect.gen(function*() {
-        const results = new Array<number | undefined>(writes.length)
+        const results = new Array<Written>(writes.length)
         const receipts: Array<string> = []
         const acks: Array<number> = []
-        const inserts: Array<number> = []
+        // every row to insert, with where its id goes: results[write] itself (slot -1) or
+        // results[write][slot]
+        const inserts: Array<{ readonly entry: EnqueueEntry; readonly write: number; readonly slot: number }> = []
         let now = 0
         for (let i = 0; i < writes.length; i++) {
           const write = writes[i]
           now = Math.max(now, write.now)
           if (write._tag === "Ack") acks.push(write.id)
-          else inserts.push(i)
+          else if (write._tag === "Enqueue") inserts.push({ entry: write, write: i, slot: -1 })
+          else {
+            results[i] = new Array<number>(write.entries.length)
+            for (let j = 0; j < write.entries.length; j++) inserts.push({ entry: write.entries[j], write: i, slot: j })
+          }
         }
         for (const chunk of chunks(inserts)) {
-          const rows = chunk.map((i) => {
-            const write = writes[i] as Extract<Write, { _tag: "Enqueue" }>
-            if (write.messageId !== null && write.kind === "receipt") receipts.push(write.messageId)
+          const rows = chunk.map(({ entry }) => {
+            if (entry.messageId !== null && entry.kind === "receipt") receipts.push(entry.messageId)
             return {
-              account: write.account,
-              kind: write.kind,
-              message_id: write.messageId,
-              pdu: bufferOf(write.pdu),
+              account: entry.account,
+              kind: entry.kind,
+              message_id: entry.messageId,
+              pdu: bufferOf(entry.pdu),
               attempts: 0,
               leased: 0,
-              next_attempt_at: write.now,
-              expires_at: write.expiresAt,
-              created_at: write.now
+              next_attempt_at: entry.now,
+              expires_at: entry.expiresAt,
+              created_at: entry.now
             }
           })
           // one statement per chunk: the keys are handed out in the order of the rows (an
@@ -285,7 +294,11 @@ export const make = (options?: Options) =>
           const ids = (yield* sql<{ id: number | string }>`INSERT INTO delivery_queue ${sql.insert(rows)} RETURNING id`)
             .map((row) => Number(row.id))
             .sort((a, b) => a - b)
-          for (let j = 0; j < chunk.length; j++) results[chunk[j]] = ids[j]
+          for (let j = 0; j < chunk.length; j++) {
+            const target = chunk[j]
+            if (target.slot < 0) results[target.write] = ids[j]
+            else (results[target.write] as Array<number>)[target.slot] = ids[j]
+          }
         }
         yield* setReceipt("queued", now, receipts)
         for (const chunk of chunks(acks)) {
@@ -297,7 +310,7 @@ export const make = (options?: Options) =>
         return results
       })).pipe(Effect.mapError(sqlError))
 
-    const batcher = yield* Batcher.make<Write, number | undefined, DeliveryQueueError>({
+    const batcher = yield* Batcher.make<Write, Written, DeliveryQueueError>({
       maxBatch: options?.batchSize ?? 1000,
       run: runBatch,
       closed: () => new DeliveryQueueError({ reason: "Closed", message: "the delivery queue is closed" })
@@ -320,7 +333,7 @@ export const make = (options?: Options) =>
           pdu: bytes,
           now,
           expiresAt
-        }))!
+        })) as number
         yield* PubSub.publish(enqueued, request.account)
         return {
           id,
@@ -333,6 +346,57 @@ export const make = (options?: Options) =>
           nextAttemptAt: now,
           expiresAt
         }
+      })
+
+    const enqueueAll = (
+      requests: ReadonlyArray<EnqueueRequest>
+    ): Effect.Effect<ReadonlyArray<DeliveryItem>, DeliveryQueueError> =>
+      Effect.gen(function*() {
+        if (requests.length === 0) return []
+        const now = yield* Clock.currentTimeMillis
+        const entries: Array<EnqueueEntry> = []
+        const pdus: Array<Pdu.DeliverSm> = []
+        const kept: Array<EnqueueRequest> = []
+        for (const request of requests) {
+          const pdu = Pdu.DeliverSm.make({ ...request.pdu, sequenceNumber: 0, commandStatus: 0 }, true)
+          const bytes = Codec.encodeEither(pdu)
+          if (Either.isLeft(bytes)) {
+            // one bad deliver_sm must not hold back the others
+            yield* Effect.logError(`not a valid deliver_sm for ${request.account}: ${bytes.left.message}`)
+            continue
+          }
+          kept.push(request)
+          pdus.push(pdu)
+          entries.push({
+            account: request.account,
+            kind: request.kind,
+            messageId: request.messageId ?? null,
+            pdu: bytes.right,
+            now,
+            expiresAt: now + (request.ttl === undefined ? ttl : Duration.toMillis(request.ttl))
+          })
+        }
+        if (entries.length === 0) return []
+        const ids = (yield* batcher.submit({ _tag: "EnqueueMany", entries, now })) as Array<number>
+        const accounts = new Set<string>()
+        const items = new Array<DeliveryItem>(entries.length)
+        for (let i = 0; i < entries.length; i++) {
+          const entry = entries[i]
+          accounts.add(entry.account)
+          items[i] = {
+            id: ids[i],
+            account: entry.account,
+            kind: entry.kind,
+            messageId: entry.messageId,
+            pdu: pdus[i],
+            attempts: 0,
+            createdAt: now,
+            nextAttemptAt: now,
+            expiresAt: entry.expiresAt
+          }
+        }
+        for (const account of accounts) yield* PubSub.publish(enqueued, account)
+        return items
       })
 
     const take = (
@@ -420,6 +484,11 @@ export const make = (options?: Options) =>
     return {
       /** Queues a deliver_sm for the account; resolves once committed. */
       enqueue,
+      /**
+       * Queues many deliver_sm in one write (one commit to wait for); a deliver_sm that
+       * cannot be encoded is logged and left out. The items queued, in order.
+       */
+      enqueueAll,
       /** Leases the account's due items (at most `limit`, default 100), oldest first. */
       take,
       /** Acknowledges a delivered item (batched with other acks). */

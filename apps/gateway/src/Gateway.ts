@@ -3,7 +3,7 @@
  *
  * `services` is everything built from a `GatewayConfig`: the database (SQLite by default,
  * migrated), the message store and delivery queue, accounts, router, simulator and the
- * connector registry, the receipt/MO pump (`Outcomes`), the submit pipeline
+ * connector registry (plus an `UpstreamSmpp` relay per configured upstream), the receipt/MO pump (`Outcomes`), the submit pipeline
  * (`Submissions`), the SMPP server (`Smsc`) and the `Deliverer`. `layer` adds the
  * configuration from the environment (`GATEWAY_CONFIG`, `SMPP_PORT`, …), `layerFromFile`
  * from a JSON file, `layerFromSettings` from settings in hand.
@@ -33,6 +33,7 @@ import { Router } from "./Router.js"
 import { Simulator } from "./Simulator.js"
 import * as Smsc from "./Smsc.js"
 import { Submissions } from "./Submissions.js"
+import * as UpstreamSmpp from "./UpstreamSmpp.js"
 
 const stores = Layer.mergeAll(MessageStore.DefaultWithoutDependencies, DeliveryQueue.DefaultWithoutDependencies).pipe(
   Layer.provide(Migrations.Default)
@@ -50,6 +51,8 @@ const http = HttpServer.layer
 
 const core = Smsc.layer.pipe(
   Layer.provideMerge(Submissions.Default),
+  // relay connectors: registered after Outcomes (they hand receipts to it), before Submissions
+  Layer.provideMerge(UpstreamSmpp.layerFromConfig),
   Layer.provideMerge(Outcomes.Default),
   Layer.provideMerge(Connectors.Default),
   Layer.provideMerge(base),

@@ -19,7 +19,8 @@
  * { "smpp": { "port": 2775 },
  *   "accounts": [{ "systemId": "acme", "password": "scrypt$16384$8$1$…$…", "maxThroughput": 50 }],
  *   "routes": [{ "prefix": "49", "connector": "upstream-de" }],
- *   "simulator": { "rules": [{ "prefix": "4915", "outcome": "UNDELIV", "delay": "2 seconds" }] } }
+ *   "simulator": { "rules": [{ "prefix": "4915", "outcome": "UNDELIV", "delay": "2 seconds" }] },
+ *   "upstreams": [{ "name": "upstream-de", "host": "smsc.example.de", "port": 2775, "systemId": "acme", "password": "secret" }] }
  * ```
  *
  * @since 0.1.0
@@ -371,6 +372,38 @@ export const SimulatorSettings = Schema.Struct({
  */
 export type SimulatorSettings = typeof SimulatorSettings.Type
 
+/**
+ * An upstream SMSC the gateway relays to (the `UpstreamSmpp` connector): routes name it by
+ * `name`. The gateway binds to it with `systemId`/`password` as `bindKind` (default
+ * transceiver: submits and receipts on one session; `transmitter` gets no receipts back),
+ * over TLS when `tls`, with up to `window` submits in flight. A submit waits at most
+ * `requestTimeout` for a bound session (then it is refused with ESME_RSUBMITFAIL).
+ * MO messages the upstream sends go to the account `moAccount`; without one they are
+ * acknowledged and dropped (logged).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UpstreamSettings = Schema.Struct({
+  name: NonEmpty,
+  host: NonEmpty,
+  port: Port,
+  tls: withDefault(Schema.Boolean, () => false),
+  systemId: NonEmpty.pipe(Schema.maxLength(15, { message: () => "a system_id has at most 15 characters" })),
+  password: Schema.String.pipe(Schema.maxLength(8, { message: () => "an SMPP password has at most 8 characters" })),
+  systemType: withDefault(Schema.String, () => ""),
+  bindKind: withDefault(BindKind, () => "transceiver" as const),
+  window: withDefault(PositiveInt, () => 10),
+  requestTimeout: withDefault(DurationValue, () => Duration.seconds(5)),
+  moAccount: Schema.optionalWith(NonEmpty, { exact: true })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type UpstreamSettings = typeof UpstreamSettings.Type
+
 const Listen = (port: number) =>
   Schema.Struct({
     host: withDefault(NonEmpty, () => "0.0.0.0"),
@@ -409,7 +442,20 @@ export const ConfigFile = Schema.Struct({
   routes: withDefault(Schema.Array(RouteSettings), () => []),
   defaultConnector: withDefault(NonEmpty, () => "simulator"),
   delivery: withDefault(DeliverySettings, () => defaultsOf(DeliverySettings)),
-  simulator: withDefault(SimulatorSettings, () => defaultsOf(SimulatorSettings))
+  simulator: withDefault(SimulatorSettings, () => defaultsOf(SimulatorSettings)),
+  upstreams: withDefault(
+    Schema.Array(UpstreamSettings).pipe(Schema.filter((upstreams) => {
+      const seen = new Set<string>(["simulator"])
+      for (let i = 0; i < upstreams.length; i++) {
+        if (seen.has(upstreams[i].name)) {
+          return { path: [i, "name"], message: `duplicate connector name "${upstreams[i].name}"` }
+        }
+        seen.add(upstreams[i].name)
+      }
+      return true
+    })),
+    (): ReadonlyArray<UpstreamSettings> => []
+  )
 })
 
 /**

@@ -370,6 +370,11 @@ type Write =
   | { readonly _tag: "Insert"; readonly message: NewMessage; readonly now: number }
   | { readonly _tag: "UpdateState"; readonly id: string; readonly update: StateUpdate; readonly now: number }
   | {
+    readonly _tag: "UpdateStates"
+    readonly updates: ReadonlyArray<{ readonly id: string; readonly update: StateUpdate }>
+    readonly now: number
+  }
+  | {
     readonly _tag: "MarkSubmitted"
     readonly id: string
     readonly connector: string
@@ -377,7 +382,7 @@ type Write =
     readonly now: number
   }
 
-type Written = Message | Option.Option<Message> | boolean
+type Written = Message | Option.Option<Message> | ReadonlyArray<Option.Option<Message>> | boolean
 
 /**
  * Builds the store over the `SqlClient` in context (whose tables `Migrations` made).
@@ -442,6 +447,12 @@ export const make = (options?: Options) =>
           const write = writes[i]
           if (write._tag === "UpdateState") {
             results[i] = yield* updateState(write.id, write.update, write.now)
+          } else if (write._tag === "UpdateStates") {
+            const updated = new Array<Option.Option<Message>>(write.updates.length)
+            for (let j = 0; j < write.updates.length; j++) {
+              updated[j] = yield* updateState(write.updates[j].id, write.updates[j].update, write.now)
+            }
+            results[i] = updated
           } else if (write._tag === "MarkSubmitted") {
             const rows = yield* sql<{ id: string }>`UPDATE messages SET connector = ${write.connector},
               upstream_id = ${write.upstreamId}, updated_at = ${write.now} WHERE id = ${write.id} RETURNING id`
@@ -502,6 +513,22 @@ export const make = (options?: Options) =>
           (now) =>
             batcher.submit({ _tag: "UpdateState", id, update, now }) as Effect.Effect<
               Option.Option<Message>,
+              MessageStoreError
+            >
+        ),
+
+      /**
+       * `updateState` for many messages at once (one write of the batch, one caller to
+       * answer): the results in the order of `updates`.
+       */
+      updateStates: (
+        updates: ReadonlyArray<{ readonly id: string; readonly update: StateUpdate }>
+      ): Effect.Effect<ReadonlyArray<Option.Option<Message>>, MessageStoreError> =>
+        updates.length === 0 ? Effect.succeed([]) : Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) =>
+            batcher.submit({ _tag: "UpdateStates", updates, now }) as Effect.Effect<
+              ReadonlyArray<Option.Option<Message>>,
               MessageStoreError
             >
         ),

@@ -41,6 +41,7 @@ import {
   type DeliverSmFields,
   type DeliveryItem,
   DeliveryQueue,
+  type EnqueueRequest,
   type DeliveryQueueError
 } from "./DeliveryQueue.js"
 import { GatewayConfig } from "./GatewayConfig.js"
@@ -230,6 +231,58 @@ export const make = (options?: Options) =>
           Effect.asVoid
         )
 
+    // A chunk of events in one go: one write of all its states, then one write of all the
+    // receipts and MOs (states are committed before their receipts are queued). Should the
+    // batch fail, each event is tried on its own so that one bad event fails only itself.
+    const handleAll = (events: ReadonlyArray<ConnectorEvent>): Effect.Effect<void> => {
+      if (events.length === 1) return handle(events[0])
+      const updates: Array<{ readonly id: string; readonly update: StateUpdate }> = []
+      const mos: Array<EnqueueRequest> = []
+      for (const event of events) {
+        if (event._tag === "Outcome") {
+          updates.push({
+            id: event.messageId,
+            update: { state: event.state, errorCode: event.errorCode, at: event.doneAt }
+          })
+        } else {
+          mos.push({ account: event.account, kind: "mo", pdu: moFields(event) })
+        }
+      }
+      // each request on its own, logging those that fail
+      const enqueueEach = (requests: ReadonlyArray<EnqueueRequest>) =>
+        Effect.forEach(requests, (request) =>
+          queue.enqueue(request).pipe(
+            Effect.catchAll((error) =>
+              Effect.logError(`cannot record a ${request.kind === "mo" ? "MO" : "message outcome"}`, error)
+            )
+          ), { discard: true })
+      const enqueueAll = (requests: ReadonlyArray<EnqueueRequest>) =>
+        queue.enqueueAll(requests).pipe(
+          Effect.catchAll((error) =>
+            Effect.zipRight(Effect.logWarning("a batch of receipts and MOs failed; queueing them one by one", error),
+              enqueueEach(requests))
+          )
+        )
+      return Effect.matchEffect(store.updateStates(updates), {
+        onFailure: (error) =>
+          Effect.zipRight(
+            Effect.logWarning("a batch of outcomes failed; recording them one by one", error),
+            Effect.forEach(events, handle, { discard: true })
+          ),
+        onSuccess: (updated) => {
+          const requests: Array<EnqueueRequest> = []
+          for (const message of updated) {
+            if (Option.isSome(message) && wantsReceipt(message.value.registeredDelivery, message.value.state)) {
+              const m = message.value
+              requests.push({ account: m.account, kind: "receipt", messageId: m.id, pdu: receiptFields(m) })
+            }
+          }
+          for (const request of mos) requests.push(request)
+          return enqueueAll(requests)
+        }
+      })
+    }
+
     const expireDue: Effect.Effect<number, OutcomesError> = Effect.gen(function*() {
       let total = 0
       while (true) {
@@ -287,9 +340,7 @@ export const make = (options?: Options) =>
         permits.take(events.length),
         FiberSet.run(
           chunks,
-          Effect.forEach(events, handle, { concurrency: "unbounded", discard: true }).pipe(
-            Effect.ensuring(permits.release(events.length))
-          )
+          handleAll(events).pipe(Effect.ensuring(permits.release(events.length)))
         )
       )
     }
