@@ -275,8 +275,10 @@ export interface Session {
   readonly role: Role
   /**
    * Sends a request and answers its response. Assigns the sequence_number (the PDU's own is
-   * ignored) and waits for a window slot. Interrupting the caller after the request went out
-   * keeps its slot until the response or the timeout (the peer still counts it).
+   * ignored) and waits for a window slot. Interrupting the caller once the request was admitted
+   * to the window does not recall it: it is sent, and keeps its slot until the response or the
+   * timeout (registering an interruption handler per request would cost 3.5× in the loop).
+   * A request still waiting for a slot is dropped when its caller is interrupted.
    */
   readonly request: <R extends Request>(
     pdu: R,

@@ -641,6 +641,15 @@ export const make = <R>(
       options?: SmppClient.CallOptions
     ): Effect.Effect<Session.ResponseOf<Req>, SmppClient.CallError> => {
       if (!canSend && pdu._tag !== "enquire_link") return Effect.fail(new NotBound({ reason: "ReceiverOnly" }))
+      if (options?.retry === undefined) {
+        // One attempt: the bound session's answer as it is (the path of every raw call).
+        const requestOptions = requestOptionsOf(options?.timeout)
+        return Effect.suspend(() =>
+          current !== undefined
+            ? current.request(pdu, requestOptions)
+            : Effect.flatMap(awaitSession, (session) => session.request(pdu, requestOptions))
+        ) as Effect.Effect<Session.ResponseOf<Req>, SmppClient.CallError>
+      }
       return withRetry(attemptOnce(pdu, requestOptionsOf(options?.timeout)), options?.retry).pipe(
         // A response is the answer whatever its status; only a missing one is an error.
         Effect.catchAll((failed) =>
