@@ -29,6 +29,7 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Accounts } from "./Accounts.js"
 import { DeliveryQueue, type DeliveryItem } from "./DeliveryQueue.js"
+import { messageHeaderOf } from "./internal/pduFields.js"
 
 /**
  * @since 0.1.0
@@ -58,16 +59,7 @@ export interface Options {
  */
 export const toDataSm = (pdu: Pdu.DeliverSm): Pdu.DataSm =>
   Pdu.make("data_sm", {
-    serviceType: pdu.serviceType,
-    sourceAddrTon: pdu.sourceAddrTon,
-    sourceAddrNpi: pdu.sourceAddrNpi,
-    sourceAddr: pdu.sourceAddr,
-    destAddrTon: pdu.destAddrTon,
-    destAddrNpi: pdu.destAddrNpi,
-    destinationAddr: pdu.destinationAddr,
-    esmClass: pdu.esmClass,
-    registeredDelivery: pdu.registeredDelivery,
-    dataCoding: pdu.dataCoding,
+    ...messageHeaderOf(pdu),
     tlvs: pdu.shortMessage.length > 0 ? { ...pdu.tlvs, messagePayload: pdu.shortMessage } : pdu.tlvs
   })
 

@@ -50,6 +50,7 @@ import { Connectors, type Registration } from "./Connectors.js"
 import * as MessageStore from "./MessageStore.js"
 import { Outcomes, type OutcomesError } from "./Outcomes.js"
 import { Router } from "./Router.js"
+import { messageHeaderOf } from "./internal/pduFields.js"
 
 // ---------------------------------------------------------------------------
 // models
@@ -166,16 +167,7 @@ export const fromDataSm = (pdu: Pdu.DataSm): Pdu.SubmitSm => {
   const { messagePayload: _, ...tlvs } = pdu.tlvs
   return Pdu.make("submit_sm", {
     sequenceNumber: pdu.sequenceNumber,
-    serviceType: pdu.serviceType,
-    sourceAddrTon: pdu.sourceAddrTon,
-    sourceAddrNpi: pdu.sourceAddrNpi,
-    sourceAddr: pdu.sourceAddr,
-    destAddrTon: pdu.destAddrTon,
-    destAddrNpi: pdu.destAddrNpi,
-    destinationAddr: pdu.destinationAddr,
-    esmClass: pdu.esmClass,
-    registeredDelivery: pdu.registeredDelivery,
-    dataCoding: pdu.dataCoding,
+    ...messageHeaderOf(pdu),
     ...(payload.length <= SHORT_MESSAGE_MAX
       ? { shortMessage: payload, tlvs }
       : { tlvs: { ...tlvs, messagePayload: payload } })
