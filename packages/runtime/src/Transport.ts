@@ -30,6 +30,11 @@ export interface Connection {
   readonly socket: Socket.Socket
   /** `host:port` of the other end (or any label, for in-memory connections). */
   readonly peer: string
+  /**
+   * The node socket under `socket`, when there is one: sessions read and write it directly,
+   * with no fiber of their own (the platform socket is then made only if asked for).
+   */
+  readonly conn?: Net.Socket | undefined
 }
 
 /**
@@ -107,6 +112,11 @@ export interface Listener {
    * listener's does, whichever comes first).
    */
   readonly accept: Effect.Effect<Connection, never, Scope.Scope>
+  /**
+   * Waits for the next connection, which the caller ends (a session does when it closes);
+   * the listener destroys what is left open when its Scope closes.
+   */
+  readonly take: Effect.Effect<Connection>
 }
 
 const noop = (): void => {}
@@ -183,11 +193,20 @@ export const connect = (options: ConnectOptions): Effect.Effect<Connection, Tran
 const owned = <E>(open: Effect.Effect<Net.Socket, E>): Effect.Effect<Connection, E, Scope.Scope> =>
   Effect.uninterruptibleMask((restore) =>
     Effect.flatMap(restore(open), (conn) =>
-      Effect.zipRight(
-        Effect.addFinalizer(() => Effect.sync(() => end(conn))),
-        Effect.map(toSocket(conn), (socket): Connection => ({ socket, peer: peerOf(conn) }))
-      ))
+      Effect.as(Effect.addFinalizer(() => Effect.sync(() => end(conn))), connectionOf(conn)))
   )
+
+/** A connection over a node socket; its platform socket is made on first use. */
+const connectionOf = (conn: Net.Socket): Connection => {
+  let socket: Socket.Socket | undefined
+  return {
+    get socket() {
+      return (socket ??= Effect.runSync(toSocket(conn)))
+    },
+    peer: peerOf(conn),
+    conn
+  }
+}
 
 /**
  * A `Dialer` that connects with `connect(options)` on each run.
@@ -247,8 +266,9 @@ export const listen = (options?: ListenOptions): Effect.Effect<Listener, Transpo
       : { host, port: options?.port ?? 0 }
 
     const accept: Effect.Effect<Connection, never, Scope.Scope> = owned(Queue.take(incoming))
+    const take: Effect.Effect<Connection> = Effect.map(Queue.take(incoming), connectionOf)
 
-    return { address, accept }
+    return { address, accept, take }
   })
 
 /**

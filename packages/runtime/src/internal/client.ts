@@ -28,6 +28,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as BindState from "../BindState.js"
 import * as Resend from "../Resend.js"
 import * as Session from "../Session.js"
+import * as internalSession from "./session.js"
 import type * as SmppClient from "../SmppClient.js"
 import { ConnectionError, ConnectionState, NotBound, SubmitError } from "../SmppClient.js"
 import * as Transport from "../Transport.js"
@@ -514,7 +515,7 @@ export const make = <R>(
         Effect.gen(function*() {
           const connection = yield* Effect.mapError(dial, (cause) => new ConnectionError({ reason: "ConnectFailed", cause }))
           const outbindSignal = yield* Deferred.make<Pdu.Outbind>()
-          const session = yield* Session.make(connection.socket, {
+          const session = yield* internalSession.makeFor(connection, {
             enquireLinkInterval: "30 seconds",
             maxMissedEnquireLinks: 3,
             ...config.session,

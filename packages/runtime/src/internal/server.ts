@@ -5,7 +5,6 @@
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import * as Pdu from "@effect-smpp/schema/Pdu"
 import type * as Socket from "@effect/platform/Socket"
-import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -13,13 +12,14 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as FiberMap from "effect/FiberMap"
 import * as PubSub from "effect/PubSub"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as BindState from "../BindState.js"
 import * as Resend from "../Resend.js"
 import * as Session from "../Session.js"
-import type { SessionClosed } from "../SessionError.js"
+import * as internalSession from "./session.js"
 import type * as SmppServer from "../SmppServer.js"
 import { DeliveryError, OutbindError, ServerEvent } from "../SmppServer.js"
 import * as Transport from "../Transport.js"
@@ -169,6 +169,7 @@ export const make = <R>(
         entry.kind = kind
         entry.boundAt = clock.unsafeCurrentTimeMillis()
         entry.context = { sessionId: entry.id, systemId: request.systemId, kind, peer: entry.peer, session }
+        if (session instanceof internalSession.SessionCore) session.annotations.system_id = request.systemId
         // Sent here rather than returned, so that the session is bound when `send` returns and
         // deliveries may use it at once.
         const response = Pdu.make(BindState.bindResponseOf(kind), {
@@ -210,9 +211,11 @@ export const make = <R>(
       }
     }
 
-    // --- sessions
+    // --- sessions: no fiber of their own; each leaves the registry from its close callback
 
-    const serve = (id: string, connection: Transport.Connection, hooks?: Hooks): Effect.Effect<void> => {
+    const env = yield* internalSession.makeEnv()
+
+    const attach = (id: string, connection: Transport.Connection, hooks?: Hooks): internalSession.SessionCore => {
       const entry: Entry = {
         id,
         peer: connection.peer,
@@ -225,70 +228,56 @@ export const make = <R>(
         binding: false,
         usable: false
       }
-      const cleanup = Effect.suspend(() => {
+      const options: Session.Options = {
+        ...sessionOptions,
+        role: "smsc",
+        id,
+        peer: connection.peer,
+        handler: handlerFor(entry, hooks)
+      }
+      const session = internalSession.start(internalSession.wireOf(connection, env), options, env)
+      entry.session = session
+      entries.set(id, entry)
+      publish(ServerEvent.Connected({ sessionId: id, peer: connection.peer }))
+      session.onClosed((reason) => {
         entries.delete(id)
         entry.usable = false
         removeReceiver(entry)
         notify()
-        if (entry.session === undefined) return Effect.void
-        return Effect.map(entry.session.closed, (reason: SessionClosed) => {
-          publish(ServerEvent.Closed({ sessionId: id, systemId: entry.systemId, reason }))
-        })
+        publish(ServerEvent.Closed({ sessionId: id, systemId: entry.systemId, reason }))
       })
-      return Effect.gen(function*() {
-        const session = yield* Session.make(connection.socket, {
-          ...sessionOptions,
-          role: "smsc",
-          id,
-          peer: connection.peer,
-          handler: handlerFor(entry, hooks)
-        })
-        entry.session = session
-        entries.set(id, entry)
-        publish(ServerEvent.Connected({ sessionId: id, peer: connection.peer }))
-        if (hooks?.outbind !== undefined) yield* Effect.ignore(session.send(hooks.outbind))
-        yield* session.closed
-      }).pipe(
-        Effect.scoped,
-        Effect.ensuring(cleanup),
-        Effect.catchAllCause((cause) =>
-          Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("session failed", cause)
-        ),
-        Effect.annotateLogs({ module: "SmppServer", session: id })
-      )
+      if (hooks?.outbind !== undefined) Runtime.runFork(env.runtime)(Effect.ignore(session.send(hooks.outbind)))
+      return session
     }
-
 
     const handle = (
       socket: Socket.Socket,
       options?: { readonly peer?: string | undefined }
     ): Effect.Effect<void> =>
       Effect.sync(() => {
-        const id = nextId()
-        run(id, serve(id, { socket, peer: options?.peer ?? "memory" }))
+        attach(nextId(), { socket, peer: options?.peer ?? "memory" })
       })
 
-    // --- listening. The listener is acquired before the FiberMap, so that on shutdown the
-    // sessions close (gracefully) before the listener destroys the connections left.
+    // --- listening. On shutdown the sessions close (gracefully) first, then the listener
+    // stops and destroys the connections left.
     let address: Transport.Address | undefined
     const listener = config.port === undefined
       ? undefined
       : yield* Transport.listen({ host: config.host, port: config.port, tls: config.tls })
     const fibers = yield* FiberMap.make<string>()
     const run = yield* FiberMap.runtime(fibers)<R>()
+    yield* Effect.addFinalizer(() =>
+      Effect.forEach(
+        Array.from(entries.values()),
+        (entry) => entry.session === undefined ? Effect.void : entry.session.close,
+        { concurrency: "unbounded", discard: true }
+      )
+    )
     if (listener !== undefined) {
       address = listener.address
-      const acceptOne = Effect.uninterruptibleMask((restore) =>
-        Effect.gen(function*() {
-          const scope = yield* Scope.make()
-          const connection = yield* restore(Scope.extend(listener.accept, scope)).pipe(
-            Effect.onInterrupt(() => Scope.close(scope, Exit.void))
-          )
-          const id = nextId()
-          run(id, Effect.ensuring(serve(id, connection), Scope.close(scope, Exit.void)))
-        })
-      )
-      yield* Effect.forkScoped(Effect.forever(acceptOne))
+      yield* Effect.forkScoped(Effect.forever(Effect.map(listener.take, (connection) => {
+        attach(nextId(), connection)
+      })))
       yield* Effect.logInfo(`listening on ${Transport.formatAddress(address)}${config.tls ? " (TLS)" : ""}`).pipe(
         Effect.annotateLogs({ module: "SmppServer" })
       )
@@ -394,7 +383,11 @@ export const make = <R>(
             dial,
             (cause) => Deferred.fail(result, new OutbindError({ reason: "Connect", cause }))
           )
-          yield* serve(id, conn, { outbind: pdu, onBound: (info) => Effect.asVoid(Deferred.succeed(result, info)) })
+          const session = attach(id, conn, {
+            outbind: pdu,
+            onBound: (info) => Effect.asVoid(Deferred.succeed(result, info))
+          })
+          yield* Effect.onInterrupt(session.closed, () => session.close)
         }).pipe(
           Effect.scoped,
           Effect.ensuring(Deferred.fail(result, new OutbindError({ reason: "NotBound" }))),

@@ -1,51 +1,55 @@
 /**
- * The session actor. One closure per session owns the mutable state (the pending map, the
+ * The session actor: one object per session owns the mutable state (the pending map, the
  * window, the bind state, the keepalive state); everything that touches it runs on the JS
  * thread without awaiting in between, so no locks are needed.
  *
  * Cost model: per request, one `Effect.async` registration (which also does the window
- * admission), one entry in one `Map`, one push to the writer's queue; per batch, one wake-up
- * of the writer, one encode into one buffer, one socket write, one clock read (the response
- * deadlines of the whole batch). No fiber, no Deferred and no semaphore per request.
+ * admission), one entry in one `Map`, one push to the outbound list; per batch (what was
+ * queued until the end of the current microtask), one encode into one buffer, one write, one
+ * clock read (the response deadlines of the whole batch). No fiber, no Deferred and no
+ * semaphore per request.
+ *
+ * Memory: an idle session over a node socket holds no fiber at all. Reading and writing are
+ * the socket's own callbacks (see wire.ts); every deadline (keepalive, inactivity,
+ * session_init, response, window) goes to a `Deadlines` heap shared with the server's other
+ * sessions, whose one fiber sleeps on the Clock; handler workers, the logger and the closing
+ * supervisor are fibers started when there is work for them. State and behaviour live on one
+ * class, so a session is one object and a handful of closures rather than a hundred.
  *
  * Measured while choosing (effect 3.22, 100 callers, the bare `Effect.async` + Map loop of
  * bench/SessionLoop.ts, same process): a forked timer fiber per request (or `Effect.timeout`)
- * took the loop from ~400–780k to ~18–22k cycles/s, so response timers are deadlines checked
- * by one timer fiber that sleeps until the earliest one; an Effect `Semaphore` for the window
- * took it to ~120–155k, so the window is a counter plus a FIFO of waiting callbacks;
- * `Queue.takeBetween` for the writer and `Queue.take` per request for the handler workers cost
- * ~40% of the session loop, hence `BatchQueue` and `Mailbox` (fair-share batches, handlers that
- * answer with an `Exit` served without running an effect — in the reader itself when no other
- * handler is running).
- *
- * Memory: an idle session holds three fibers: its reader, its writer and its timer. Handler
- * workers, the logger and the supervisor are started when there is work for them, and end
- * when it is done. Measured with 1,000 idle sessions on one server (bench/ClientServer.ts):
- * 23 fibers and ~190 KiB RSS per session with all of them parked from the start.
+ * took the loop from ~400–780k to ~18–22k cycles/s, hence deadlines; an Effect `Semaphore`
+ * for the window took it to ~120–155k, so the window is a counter plus a FIFO of waiting
+ * callbacks; `Queue.take` per request for the handler workers cost ~40% of the session loop,
+ * hence `Mailbox` (fair-share batches, handlers that answer with an `Exit` served without
+ * running an effect — in the reader itself when no other handler is running). With 1,000 idle
+ * sessions on one server: ~75 KiB of heap each with a reader, a writer and a timer fiber per
+ * session (bench/ClientServer.ts).
  */
 import * as Codec from "@effect-smpp/schema/Codec"
 import { CommandId, type CommandName, commandNames, nameOf, responseNameOf } from "@effect-smpp/schema/CommandId"
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import { EncodeError } from "@effect-smpp/schema/DecodeError"
 import * as Pdu from "@effect-smpp/schema/Pdu"
-import * as Socket from "@effect/platform/Socket"
-import * as Cause from "effect/Cause"
+import type * as Socket from "@effect/platform/Socket"
+import type * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
+import * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as FiberRef from "effect/FiberRef"
-import * as FiberSet from "effect/FiberSet"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import * as PubSub from "effect/PubSub"
 import * as Runtime from "effect/Runtime"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Net from "node:net"
 import * as BindState from "../BindState.js"
 import * as Framer from "../Framer.js"
 import * as Keepalive from "../Keepalive.js"
@@ -60,7 +64,8 @@ import {
   SessionClosed,
   WindowTimeout
 } from "../SessionError.js"
-import { BatchQueue } from "./batchQueue.js"
+import * as Deadlines from "./deadlines.js"
+import { CloseError, NetWire, PlatformWire, type Wire } from "./wire.js"
 
 /** @internal */
 export const noResponse: unique symbol = Symbol.for("@effect-smpp/runtime/Session/noResponse")
@@ -122,8 +127,13 @@ class Flush {
   constructor(readonly done: () => void) {}
 }
 
+/** A response given by a handler, to go out with the request's sequence number. */
+class Reply {
+  constructor(readonly pdu: Pdu.Pdu, readonly seq: number) {}
+}
+
 /** What the writer takes: a request of ours, any other PDU (sequence number as given), bytes. */
-type Outbound = Pending | Pdu.Pdu | Uint8Array | Flush
+type Outbound = Pending | Reply | Pdu.Pdu | Uint8Array | Flush
 
 const MAX_BATCH = 4096
 
@@ -224,905 +234,1060 @@ let sessionCounter = 0
 const buffer = new Codec.Writer(16 * 1024)
 
 interface LogEvent {
-  readonly level: "Debug" | "Info" | "Warning" | "Error"
+  readonly level: LogLevel.LogLevel
   readonly message: string
 }
 
 // ---------------------------------------------------------------------------------------------
+// Writes: sessions with something queued are flushed together at the end of the microtask in
+// which the first of them queued it, so that everything the fibers resumed by one chunk of
+// input send goes out in one write per session.
 
-/** @internal */
-export const make = (
-  socket: Socket.Socket,
-  options: Session.Options
-): Effect.Effect<Session.Session, never, Scope.Scope> =>
-  Effect.suspend(() => {
+let dirty: Array<SessionCore> = []
+/** Set while a batch is encoded into the shared buffer: no flush may start then. */
+let encoding = false
+
+/**
+ * A batch this long goes out at once rather than at the end of the microtask: the peer starts
+ * on it while the rest is produced. Waiting for the whole window makes the two sides take
+ * turns (measured at window 100: one write of 100 PDUs per round trip, each side idle half the
+ * time).
+ */
+const EAGER_BATCH = 32
+let flushQueued = false
+
+const flushAll = (): void => {
+  flushQueued = false
+  const sessions = dirty
+  dirty = []
+  for (let i = 0; i < sessions.length; i++) sessions[i]!.flush()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** What a session needs from its surroundings; a server's sessions share one. */
+export interface Env {
+  readonly runtime: Runtime.Runtime<never>
+  readonly clock: Clock.Clock
+  readonly deadlines: Deadlines.Deadlines
+  readonly minimumLogLevel: LogLevel.LogLevel
+}
+
+/** Settled configuration of one session. */
+class Settings {
+  readonly maxLength: number
+  readonly windowSize: number
+  readonly windowTimeout: number
+  readonly responseTimeout: number
+  readonly sessionInit: number
+  readonly drainTimeout: number
+  readonly keepalive: Keepalive.Config
+  readonly resolution: number
+  readonly checkOutbound: boolean
+  readonly handler: Session.Handler
+  readonly concurrency: number
+  readonly mailboxCapacity: number
+  readonly decodeOptions: { readonly maxLength: number }
+
+  constructor(options: Session.Options) {
     const role = options.role
-    const id = options.id ?? `${role}-${++sessionCounter}`
-    const annotations: Record<string, string> = { session: id, role }
-    if (options.peer !== undefined) annotations.peer = options.peer
-    return Effect.annotateLogs(makeSession(socket, options, role, id), annotations)
-  })
-
-const makeSession = (
-  socket: Socket.Socket,
-  options: Session.Options,
-  role: BindState.Role,
-  id: string
-): Effect.Effect<Session.Session, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    // --- configuration
-    const maxLength = options.maxLength ?? Framer.DEFAULT_MAX_LENGTH
-    const windowSize = Math.max(1, Math.floor(options.windowSize ?? 10))
-    const windowTimeout = millis(options.windowTimeout, Number.POSITIVE_INFINITY)
-    const responseTimeout = millis(options.responseTimeout, 30_000)
-    const sessionInit = millis(options.sessionInitTimeout, role === "smsc" ? 10_000 : Number.POSITIVE_INFINITY)
-    const drainTimeout = millis(options.drainTimeout, responseTimeout)
+    this.maxLength = options.maxLength ?? Framer.DEFAULT_MAX_LENGTH
+    this.windowSize = Math.max(1, Math.floor(options.windowSize ?? 10))
+    this.windowTimeout = millis(options.windowTimeout, Number.POSITIVE_INFINITY)
+    this.responseTimeout = millis(options.responseTimeout, 30_000)
+    this.sessionInit = millis(options.sessionInitTimeout, role === "smsc" ? 10_000 : Number.POSITIVE_INFINITY)
+    this.drainTimeout = millis(options.drainTimeout, this.responseTimeout)
     const inactivity = millis(options.inactivityTimeout, Number.POSITIVE_INFINITY)
-    const keepaliveConfig = Keepalive.config({
+    this.keepalive = Keepalive.config({
       interval: options.enquireLinkInterval ?? 30_000,
-      responseTimeout: options.enquireLinkTimeout ?? responseTimeout,
+      responseTimeout: options.enquireLinkTimeout ?? this.responseTimeout,
       maxMissed: options.maxMissedEnquireLinks ?? 3,
       inactivity: Number.isFinite(inactivity) ? inactivity : undefined
     })
-    const resolution = options.timerResolution !== undefined
+    this.resolution = options.timerResolution !== undefined
       ? Math.max(1, Duration.toMillis(options.timerResolution))
-      : Math.min(1000, Math.max(10, Math.min(responseTimeout, windowTimeout) / 10))
-    const checkOutbound = options.checkOutbound ?? true
-    const handler: Session.Handler = options.handler ?? (() => Effect.succeed(CommandStatus.ESME_RSYSERR))
+      : Math.min(1000, Math.max(10, Math.min(this.responseTimeout, this.windowTimeout) / 10))
+    this.checkOutbound = options.checkOutbound ?? true
+    this.handler = options.handler ?? (() => Effect.succeed(CommandStatus.ESME_RSYSERR))
+    this.concurrency = Math.max(1, Math.floor(options.handlerConcurrency ?? 16))
+    this.mailboxCapacity = Math.max(1, options.mailboxCapacity ?? 1024)
+    this.decodeOptions = { maxLength: this.maxLength }
+  }
+}
 
-    // --- resources
-    const parentScope = yield* Effect.scope
-    const clock = yield* Effect.clock
-    const own = yield* Scope.make()
-    // Fibers started on demand (handler workers, the logger, the timer): an idle session
-    // holds only its reader, its writer and its timer.
-    const fibers = yield* Scope.extend(FiberSet.make<unknown, unknown>(), own)
-    const spawn = yield* FiberSet.runtime(fibers)<never>()
-    const rootRuntime = yield* Effect.runtime<never>()
-    const minimumLogLevel = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
-    const outbound = new BatchQueue<Outbound>()
-    const concurrency = Math.max(1, Math.floor(options.handlerConcurrency ?? 16))
-    const mailbox = new Mailbox<Session.Inbound | Job>(Math.max(1, options.mailboxCapacity ?? 1024), concurrency)
-    // Made by the first `stateChanges`: most sessions never have a subscriber.
-    let stateHub: PubSub.PubSub<BindState.State> | undefined
-    const closeRequested = yield* Deferred.make<boolean>() // true: graceful
-    const hardStop = yield* Deferred.make<void>()
-    const closedSignal = yield* Deferred.make<SessionClosed>()
+const NOT_CLOSED: SessionClosed | undefined = undefined
 
-    // --- state, owned by this closure
-    const now = (): number => clock.unsafeCurrentTimeMillis()
-    let state: BindState.State = "OPEN"
-    const openedAt = now()
-    let closing: SessionClosed | undefined
-    let supervising = false
-    /** Set by the supervisor once `own` is closing: nothing is started any more. */
-    let ownClosing = false
-    let socketGone = false
-    let readStopped = false
-    /** The writer waits for a socket write to complete (a slow peer): what is queued waits too. */
-    let writeInProgress = false
-    const pending = new Map<number, Pending>()
-    let inFlight = 0
-    const waiters: Array<Pending | undefined> = []
-    let waitHead = 0
-    let waiting = 0
-    let drainWaiter: (() => void) | undefined
-    const sequence = SequenceNumbers.make()
-    const framer = Framer.make({ maxLength })
-    const decodeOptions = { maxLength }
-    let keepalive = Keepalive.make(keepaliveConfig, openedAt)
-    const stats = {
-      pdusIn: 0,
-      pdusOut: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      writes: 0,
-      responsesReceived: 0,
-      windowWaits: 0,
-      windowTimeouts: 0,
-      responseTimeouts: 0,
-      requestsHandled: 0,
-      requestsRefused: 0,
-      unexpectedResponses: 0,
-      enquireLinksSent: 0
+/** @internal */
+export class SessionCore implements Session.Session, Deadlines.Timed {
+  readonly settings: Settings
+  current: BindState.State = "OPEN"
+  readonly openedAt: number
+  /** Why it closes (the first reason wins); set from the first close request on. */
+  closing: SessionClosed | undefined = NOT_CLOSED
+  /** Set once closed: what `closed` answers. */
+  private closedWith: SessionClosed | undefined = undefined
+  private closedWaiters: Array<(reason: SessionClosed) => void> | undefined = undefined
+  private supervising = false
+  private graceful = true
+  private hardStop: Deferred.Deferred<void> | undefined = undefined
+  /** Set by the supervisor once closing: nothing is started any more. */
+  private finished = false
+  private socketGone = false
+  private readStopped = false
+  /** The wire asked to wait (a slow peer): what is queued waits too. */
+  private writeBlocked = false
+  private inDirty = false
+  private outbound: Array<Outbound> = []
+  private readonly pending = new Map<number, Pending>()
+  private inFlight = 0
+  private waiters: Array<Pending | undefined> = []
+  private waitHead = 0
+  private waiting = 0
+  private drainWaiter: (() => void) | undefined = undefined
+  private readonly sequence = SequenceNumbers.make()
+  private readonly framer: Framer.Framer
+  private keepalive: Keepalive.State
+  private heartbeatOn = true
+  timerAt = Number.POSITIVE_INFINITY
+  private readonly stats_ = {
+    pdusIn: 0,
+    pdusOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    writes: 0,
+    responsesReceived: 0,
+    windowWaits: 0,
+    windowTimeouts: 0,
+    responseTimeouts: 0,
+    requestsHandled: 0,
+    requestsRefused: 0,
+    unexpectedResponses: 0,
+    enquireLinksSent: 0
+  }
+  private mailbox: Mailbox<Session.Inbound | Job> | undefined = undefined
+  private workers = 0
+  /** Handler workers and the logger, interrupted on close. */
+  private fibers: Set<Fiber.RuntimeFiber<unknown, unknown>> | undefined = undefined
+  private events: Array<LogEvent> | undefined = undefined
+  private logging = false
+  private stateHub: PubSub.PubSub<BindState.State> | undefined = undefined
+  /** Log annotations; `system_id` is added by the server once bound. */
+  readonly annotations: Record<string, string>
+
+  constructor(
+    readonly id: string,
+    readonly role: BindState.Role,
+    options: Session.Options,
+    private readonly wire: Wire,
+    private readonly env: Env
+  ) {
+    this.settings = new Settings(options)
+    this.openedAt = env.clock.unsafeCurrentTimeMillis()
+    this.framer = Framer.make({ maxLength: this.settings.maxLength })
+    this.keepalive = Keepalive.make(this.settings.keepalive, this.openedAt)
+    this.annotations = options.peer === undefined ? { session: id, role } : { session: id, role, peer: options.peer }
+    sessions.unsafeModify(1, stateLabels.OPEN)
+  }
+
+  /** Starts reading and the timers. */
+  start(): void {
+    this.wire.start(this)
+    this.scheduleTimer(this.now())
+  }
+
+  // --- wire callbacks (the wire calls them as methods of this object)
+
+  readonly onData = (chunk: Uint8Array): void => this.onChunk(chunk)
+
+  readonly onEnd = (error: unknown): void => {
+    this.socketGone = true
+    if (error === undefined || (error instanceof CloseError && error.reason === "Close")) {
+      this.requestClose("PeerClosed", false, error)
+    } else {
+      this.requestClose("SocketError", false, error)
     }
+  }
 
-    // Log events wait here for a logger fiber, started when the first one comes.
-    const events: Array<LogEvent> = []
-    let logging = false
-    const drainLogs: Effect.Effect<void> = Effect.suspend(() => {
-      if (events.length === 0) {
-        logging = false
+  readonly onDrain = (): void => {
+    this.writeBlocked = false
+    if (this.outbound.length > 0) this.markDirty()
+  }
+
+  private now(): number {
+    return this.env.clock.unsafeCurrentTimeMillis()
+  }
+
+  // --- logs: events wait here for a logger fiber, started when the first one comes
+
+  log(level: LogLevel.LogLevel, message: string): void {
+    if (LogLevel.lessThan(level, this.env.minimumLogLevel)) return
+    const events = (this.events ??= [])
+    // Bounded, as a sliding queue: the newest are kept.
+    if (events.length >= 1024) events.shift()
+    events.push({ level, message })
+    if (!this.logging && !this.finished) {
+      this.logging = true
+      this.spawn(this.drainLogs())
+    }
+  }
+
+  private drainLogs(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const events = this.events
+      if (events === undefined || events.length === 0) {
+        this.logging = false
         return Effect.void
       }
       const batch = events.splice(0, events.length)
       return Effect.zipRight(
-        Effect.forEach(batch, (event) => Effect.logWithLevel(levelOf(event.level), event.message), { discard: true }),
-        drainLogs
+        Effect.forEach(batch, (event) => Effect.logWithLevel(event.level, event.message), { discard: true }),
+        this.drainLogs()
       )
     })
+  }
 
-    const log = (level: LogEvent["level"], message: string): void => {
-      if (LogLevel.lessThan(levelOf(level), minimumLogLevel)) return
-      // Bounded, as a sliding queue: the newest are kept.
-      if (events.length >= 1024) events.shift()
-      events.push({ level, message })
-      if (!logging && !ownClosing) {
-        logging = true
-        spawn(drainLogs, { immediate: false })
-      }
+  /** Forks `effect` with the session's log annotations; interrupted when the session closes. */
+  private spawn(effect: Effect.Effect<void>): void {
+    const fibers = (this.fibers ??= new Set())
+    const fiber = Runtime.runFork(this.env.runtime)(Effect.annotateLogs(effect, this.annotations), {
+      immediate: false
+    })
+    fibers.add(fiber)
+    fiber.addObserver(() => fibers.delete(fiber))
+  }
+
+  // --- state
+
+  private setState(next: BindState.State): void {
+    const previous = this.current
+    if (previous === next || previous === "CLOSED") return
+    sessions.unsafeModify(-1, stateLabels[previous])
+    if (next !== "CLOSED") sessions.unsafeModify(1, stateLabels[next])
+    this.current = next
+    this.stateHub?.unsafeOffer(next)
+    this.log(LogLevel.Debug, `state ${previous} -> ${next}`)
+  }
+
+  /** Asks the supervisor to close; the first reason wins. Graceful closes drain and unbind. */
+  requestClose(reason: CloseReason, graceful: boolean, cause?: unknown): void {
+    if (this.closing === undefined) {
+      this.closing = cause === undefined
+        ? new SessionClosed({ reason, sessionId: this.id })
+        : new SessionClosed({ reason, sessionId: this.id, cause })
     }
-
-    /** Queues a PDU (or bytes, or a flush marker) for the writer. */
-    const enqueue = (item: Outbound): void => {
-      outbound.offer(item)
+    if (!this.supervising) {
+      // Started now rather than parked from the start.
+      this.supervising = true
+      this.graceful = graceful
+      this.hardStop = Deferred.unsafeMake<void>(FiberId.none)
+      if (!graceful) Deferred.unsafeDone(this.hardStop, Exit.void)
+      Runtime.runFork(this.env.runtime)(Effect.annotateLogs(this.supervisor(), this.annotations), {
+        immediate: false
+      })
+    } else if (!graceful) {
+      Deferred.unsafeDone(this.hardStop!, Exit.void)
     }
+  }
 
-    sessions.unsafeModify(1, stateLabels.OPEN)
+  // --- the window and the pending map
 
-    const setState = (next: BindState.State): void => {
-      const previous = state
-      if (previous === next || previous === "CLOSED") return
-      sessions.unsafeModify(-1, stateLabels[previous])
-      if (next !== "CLOSED") sessions.unsafeModify(1, stateLabels[next])
-      state = next
-      stateHub?.unsafeOffer(next)
-      log("Debug", `state ${previous} -> ${next}`)
+  private admit(entry: Pending): void {
+    entry.seq = this.sequence.next(this.pending)
+    entry.status = IN_FLIGHT
+    this.pending.set(entry.seq, entry)
+    if (entry.kind === USER) {
+      this.inFlight++
+      requestsInFlight.unsafeModify(1, NO_LABELS)
     }
+    if (entry.pdu._tag === "unbind" && BindState.isBound(this.current)) this.setState("UNBOUND")
+    this.enqueue(entry)
+  }
 
-    /** Asks the supervisor to close; the first reason wins. Graceful closes drain and unbind. */
-    const requestClose = (reason: CloseReason, graceful: boolean, cause?: unknown): void => {
-      if (closing === undefined) {
-        closing = cause === undefined
-          ? new SessionClosed({ reason, sessionId: id })
-          : new SessionClosed({ reason, sessionId: id, cause })
-      }
-      Deferred.unsafeDone(closeRequested, Exit.succeed(graceful))
-      if (!graceful) Deferred.unsafeDone(hardStop, Exit.void)
-      if (!supervising) {
-        // Started now rather than parked from the start; outside `own`, which it closes.
-        supervising = true
-        Runtime.runFork(rootRuntime)(supervisor, { immediate: false })
-      }
+  private admitWaiters(): void {
+    const waiters = this.waiters
+    while (this.inFlight < this.settings.windowSize && this.waitHead < waiters.length) {
+      const next = waiters[this.waitHead]!
+      waiters[this.waitHead++] = undefined
+      if (next.status !== WAITING) continue
+      this.waiting--
+      this.admit(next)
     }
-
-    // --- the window and the pending map
-
-    const admit = (entry: Pending): void => {
-      entry.seq = sequence.next(pending)
-      entry.status = IN_FLIGHT
-      pending.set(entry.seq, entry)
-      if (entry.kind === USER) {
-        inFlight++
-        requestsInFlight.unsafeModify(1, NO_LABELS)
-      }
-      if (entry.pdu._tag === "unbind" && BindState.isBound(state)) setState("UNBOUND")
-      enqueue(entry)
+    if (this.waitHead === waiters.length) {
+      waiters.length = 0
+      this.waitHead = 0
+    } else if (this.waitHead > 1024 && this.waitHead * 2 > waiters.length) {
+      waiters.splice(0, this.waitHead)
+      this.waitHead = 0
     }
+  }
 
-    const admitWaiters = (): void => {
-      while (inFlight < windowSize && waitHead < waiters.length) {
-        const next = waiters[waitHead]!
-        waiters[waitHead++] = undefined
-        if (next.status !== WAITING) continue
-        waiting--
-        admit(next)
+  /** Settles a request in flight: frees its slot, resumes its caller, admits the next. */
+  private settle(entry: Pending, result: Effect.Effect<Pdu.Pdu, Session.RequestError>): void {
+    if (entry.status !== IN_FLIGHT) return
+    entry.status = DONE
+    this.pending.delete(entry.seq)
+    const resume = entry.resume
+    entry.resume = undefined
+    if (entry.kind === USER) {
+      this.inFlight--
+      requestsInFlight.unsafeModify(-1, NO_LABELS)
+      if (resume !== undefined) resume(result)
+      if (this.waiting > 0) this.admitWaiters()
+      if (this.inFlight === 0 && this.drainWaiter !== undefined) {
+        const drained = this.drainWaiter
+        this.drainWaiter = undefined
+        drained()
       }
-      if (waitHead === waiters.length) {
-        waiters.length = 0
-        waitHead = 0
-      } else if (waitHead > 1024 && waitHead * 2 > waiters.length) {
-        waiters.splice(0, waitHead)
-        waitHead = 0
-      }
+    } else if (resume !== undefined) {
+      resume(result)
     }
+  }
 
-    /** Settles a request in flight: frees its slot, resumes its caller, admits the next. */
-    const settle = (entry: Pending, result: Effect.Effect<Pdu.Pdu, Session.RequestError>): void => {
-      if (entry.status !== IN_FLIGHT) return
+  /** The caller of a request was interrupted (a request that waited, or queued behind a blocked write). */
+  private cancel(entry: Pending): void {
+    entry.resume = undefined
+    if (entry.status === WAITING) {
       entry.status = DONE
-      pending.delete(entry.seq)
-      const resume = entry.resume
-      entry.resume = undefined
-      if (entry.kind === USER) {
-        inFlight--
-        requestsInFlight.unsafeModify(-1, NO_LABELS)
-        if (resume !== undefined) resume(result)
-        if (waiting > 0) admitWaiters()
-        if (inFlight === 0 && drainWaiter !== undefined) {
-          const drained = drainWaiter
-          drainWaiter = undefined
-          drained()
+      this.waiting--
+    } else if (entry.status === IN_FLIGHT && !entry.written) {
+      // Not on the wire yet: the writer will skip it, the slot is free at once.
+      this.settle(entry, Effect.interrupt)
+    }
+    // On the wire: the peer counts it in its window too, so the slot stays taken until the
+    // response or the timeout.
+  }
+
+  private submit(
+    pdu: Pdu.Pdu,
+    kind: number,
+    timeout: number,
+    bypassClosing: boolean
+  ): Effect.Effect<Pdu.Pdu, Session.RequestError> {
+    return Effect.async<Pdu.Pdu, Session.RequestError>((resume) => {
+      if (this.closing !== undefined && !bypassClosing) return resume(Effect.fail(this.closing))
+      if (this.current === "CLOSED") return resume(Effect.fail(this.closedError()))
+      if (this.settings.checkOutbound && kind === USER) {
+        const decision = BindState.canSend(this.role, this.current, pdu._tag)
+        if (!decision.ok) {
+          return resume(
+            Effect.fail(new InvalidBindState({ command: pdu._tag, role: this.role, state: this.current, status: decision.status }))
+          )
         }
-      } else if (resume !== undefined) {
-        resume(result)
       }
-    }
-
-    /** The caller of a request was interrupted (a request that waited, or queued behind a pending write). */
-    const cancel = (entry: Pending): void => {
-      entry.resume = undefined
-      if (entry.status === WAITING) {
-        entry.status = DONE
-        waiting--
-      } else if (entry.status === IN_FLIGHT && !entry.written) {
-        // Not on the wire yet: the writer will skip it, the slot is free at once.
-        settle(entry, Effect.interrupt)
-      }
-      // On the wire: the peer counts it in its window too, so the slot stays taken until the
-      // response or the timeout.
-    }
-
-    const submit = (
-      pdu: Pdu.Pdu,
-      kind: number,
-      timeout: number,
-      bypassClosing: boolean
-    ): Effect.Effect<Pdu.Pdu, Session.RequestError> =>
-      Effect.async<Pdu.Pdu, Session.RequestError>((resume) => {
-        if (closing !== undefined && !bypassClosing) return resume(Effect.fail(closing))
-        if (state === "CLOSED") return resume(Effect.fail(closing ?? new SessionClosed({ reason: "Closed", sessionId: id })))
-        if (checkOutbound && kind === USER) {
-          const decision = BindState.canSend(role, state, pdu._tag)
-          if (!decision.ok) {
-            return resume(
-              Effect.fail(new InvalidBindState({ command: pdu._tag, role, state, status: decision.status }))
-            )
-          }
-        }
-        const entry = new Pending(pdu, kind, timeout, resume)
-        if (kind !== USER || (inFlight < windowSize && waiting === 0)) {
-          admit(entry)
-          // No canceler when the writer is free: the request goes out at its next turn, and an
-          // `Effect.async` with a canceler costs several times one without (measured: ~260k
-          // against ~900k cycles/s). A caller interrupted before that turn leaves its request
-          // to go out and hold its slot until the response, as once on the wire. While a write
-          // is pending (a slow peer), the canceler is kept: the request is dropped if its
-          // caller goes away before it is written.
-          if (!writeInProgress) return
-        } else {
-          entry.waitingSince = now()
-          waiters.push(entry)
-          waiting++
-          if (windowTimeout !== Number.POSITIVE_INFINITY) noteDeadline(entry.waitingSince + windowTimeout)
-          stats.windowWaits++
-          windowWaits.unsafeUpdate(1, NO_LABELS)
-        }
-        return Effect.sync(() => cancel(entry))
-      })
-
-    const request = <R extends Session.Request>(
-      pdu: R,
-      requestOptions?: Session.RequestOptions
-    ): Effect.Effect<Session.ResponseOf<R>, Session.RequestError> =>
-      submit(
-        pdu,
-        USER,
-        requestOptions?.timeout === undefined ? responseTimeout : Duration.toMillis(requestOptions.timeout),
-        false
-      ) as Effect.Effect<Session.ResponseOf<R>, Session.RequestError>
-
-    const send = (pdu: Session.Unsolicited): Effect.Effect<void, SessionClosed | InvalidBindState> =>
-      Effect.suspend((): Effect.Effect<void, SessionClosed | InvalidBindState> => {
-        if (state === "CLOSED" || socketGone) {
-          return Effect.fail(closing ?? new SessionClosed({ reason: "Closed", sessionId: id }))
-        }
-        if (checkOutbound) {
-          const decision = BindState.canSend(role, state, pdu._tag)
-          if (!decision.ok) {
-            return Effect.fail(new InvalidBindState({ command: pdu._tag, role, state, status: decision.status }))
-          }
-        }
-        if (
-          role === "smsc" && state === "OPEN" && pdu.commandStatus === CommandStatus.ESME_ROK &&
-          isBindResponse(pdu._tag)
-        ) {
-          // A bind answered later by the application, outside the handler.
-          setState(BindState.afterBind(BindState.bindKindOf(pdu._tag)!))
-        }
-        if ((pdu._tag === "outbind" || pdu._tag === "alert_notification") && pdu.sequenceNumber === 0) {
-          enqueue({ ...pdu, sequenceNumber: sequence.next(pending) })
-        } else {
-          enqueue(pdu)
-        }
-        return Effect.void
-      })
-
-    const sendBytes = (bytes: Uint8Array): Effect.Effect<void, SessionClosed> =>
-      Effect.suspend(() => {
-        if (state === "CLOSED" || socketGone) {
-          return Effect.fail(closing ?? new SessionClosed({ reason: "Closed", sessionId: id }))
-        }
-        enqueue(bytes)
-        return Effect.void
-      })
-
-    // --- replies to the peer's requests
-
-    /** Answers a request with a status: in its response, or generic_nack when it has none. */
-    const replyStatus = (requestName: CommandName | undefined, status: number, seq: number): void => {
-      const name = requestName === undefined ? undefined : responseNameOf(requestName)
-      enqueue(
-        name === undefined ? Codec.encodeHeader("generic_nack", status, seq) : responseWith(name, status, seq)
-      )
-    }
-
-    /** Sends the handler's answer; a bind accepted by us (smsc) binds the session now. */
-    const reply = (req: Session.Inbound, result: Session.HandlerResult): void => {
-      if (result === noResponse || req._tag === "outbind" || req._tag === "alert_notification") return
-      const seq = req.sequenceNumber
-      let response: Pdu.Pdu
-      if (typeof result === "number") {
-        response = responseWith(responseNameOf(req._tag)!, result, seq)
+      const entry = new Pending(pdu, kind, timeout, resume)
+      if (kind !== USER || (this.inFlight < this.settings.windowSize && this.waiting === 0)) {
+        this.admit(entry)
+        // No canceler when the writer is free: the request goes out at the end of this
+        // microtask, and an `Effect.async` with a canceler costs several times one without
+        // (measured: ~260k against ~900k cycles/s). A caller interrupted before then leaves its
+        // request to go out and hold its slot until the response, as once on the wire. While
+        // writes are held (a slow peer), the canceler is kept: the request is dropped if its
+        // caller goes away before it is written.
+        if (!this.writeBlocked) return
       } else {
-        response = result.sequenceNumber === seq ? result : { ...result, sequenceNumber: seq }
+        entry.waitingSince = this.now()
+        this.waiters.push(entry)
+        this.waiting++
+        if (this.settings.windowTimeout !== Number.POSITIVE_INFINITY) {
+          this.noteDeadline(entry.waitingSince + this.settings.windowTimeout)
+        }
+        this.stats_.windowWaits++
+        windowWaits.unsafeUpdate(1, NO_LABELS)
       }
-      if (role === "smsc" && response.commandStatus === CommandStatus.ESME_ROK && isBindResponse(response._tag)) {
-        if (state !== "OPEN") {
-          // Two binds raced through the handler; the first one won.
-          replyStatus(req._tag, BindState.isBound(state) ? CommandStatus.ESME_RALYBND : CommandStatus.ESME_RINVBNDSTS, seq)
-          return
+      return Effect.sync(() => this.cancel(entry))
+    })
+  }
+
+  private closedError(): SessionClosed {
+    return this.closing ?? new SessionClosed({ reason: "Closed", sessionId: this.id })
+  }
+
+  request<R extends Session.Request>(
+    pdu: R,
+    requestOptions?: Session.RequestOptions
+  ): Effect.Effect<Session.ResponseOf<R>, Session.RequestError> {
+    return this.submit(
+      pdu,
+      USER,
+      requestOptions?.timeout === undefined ? this.settings.responseTimeout : Duration.toMillis(requestOptions.timeout),
+      false
+    ) as Effect.Effect<Session.ResponseOf<R>, Session.RequestError>
+  }
+
+  send(pdu: Session.Unsolicited): Effect.Effect<void, SessionClosed | InvalidBindState> {
+    return Effect.suspend((): Effect.Effect<void, SessionClosed | InvalidBindState> => {
+      if (this.current === "CLOSED" || this.socketGone) return Effect.fail(this.closedError())
+      if (this.settings.checkOutbound) {
+        const decision = BindState.canSend(this.role, this.current, pdu._tag)
+        if (!decision.ok) {
+          return Effect.fail(new InvalidBindState({ command: pdu._tag, role: this.role, state: this.current, status: decision.status }))
         }
-        // Bound from the moment the response is queued: the peer may send right after reading it.
-        setState(BindState.afterBind(BindState.bindKindOf(response._tag)!))
       }
-      enqueue(response)
-    }
-
-    const handleFailure = (req: Session.Inbound, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
-      Effect.zipRight(
-        Effect.logError(`handler failed on ${req._tag} #${req.sequenceNumber}; answering ESME_RSYSERR`, cause),
-        Effect.sync(() => reply(req, CommandStatus.ESME_RSYSERR))
-      )
-
-    /**
-     * Serves `batch` from `i` on, in order. A handler answering with an `Exit` (what
-     * `Effect.succeed` / `Effect.fail` build) is handled on the spot, without running an
-     * effect: most handlers of a busy session are of that kind.
-     */
-    const serveFrom = (batch: ReadonlyArray<Session.Inbound | Job>, i: number): Effect.Effect<void> => {
-      for (; i < batch.length; i++) {
-        const item = batch[i]!
-        let req: Session.Inbound
-        let effect: Effect.Effect<Session.HandlerResult, unknown>
-        if (item instanceof Job) {
-          req = item.request
-          effect = item.effect
-        } else {
-          req = item
-          effect = callHandler(req)
-        }
-        if (Exit.isExit(effect)) {
-          const exit = effect as Exit.Exit<Session.HandlerResult, unknown>
-          if (Exit.isSuccess(exit)) {
-            reply(req, exit.value)
-            continue
-          }
-          const next = i + 1
-          return Effect.zipRight(handleFailure(req, exit.cause), Effect.suspend(() => serveFrom(batch, next)))
-        }
-        const next = i + 1
-        return Effect.matchCauseEffect(effect, {
-          onFailure: (cause) => Effect.zipRight(handleFailure(req, cause), Effect.suspend(() => serveFrom(batch, next))),
-          onSuccess: (result) => {
-            reply(req, result)
-            return serveFrom(batch, next)
-          }
-        })
+      if (
+        this.role === "smsc" && this.current === "OPEN" && pdu.commandStatus === CommandStatus.ESME_ROK &&
+        isBindResponse(pdu._tag)
+      ) {
+        // A bind answered later by the application, outside the handler.
+        this.setState(BindState.afterBind(BindState.bindKindOf(pdu._tag)!))
+      }
+      if ((pdu._tag === "outbind" || pdu._tag === "alert_notification") && pdu.sequenceNumber === 0) {
+        this.enqueue({ ...pdu, sequenceNumber: this.sequence.next(this.pending) })
+      } else {
+        this.enqueue(pdu)
       }
       return Effect.void
-    }
+    })
+  }
 
-    const callHandler = (req: Session.Inbound): Effect.Effect<Session.HandlerResult, unknown> => {
-      try {
-        return handler(req, self)
-      } catch (defect) {
-        return Effect.die(defect)
+  sendBytes(bytes: Uint8Array): Effect.Effect<void, SessionClosed> {
+    return Effect.suspend(() => {
+      if (this.current === "CLOSED" || this.socketGone) return Effect.fail(this.closedError())
+      this.enqueue(bytes)
+      return Effect.void
+    })
+  }
+
+  // --- replies to the peer's requests
+
+  /** Answers a request with a status: in its response, or generic_nack when it has none. */
+  private replyStatus(requestName: CommandName | undefined, status: number, seq: number): void {
+    const name = requestName === undefined ? undefined : responseNameOf(requestName)
+    this.enqueue(name === undefined ? Codec.encodeHeader("generic_nack", status, seq) : responseWith(name, status, seq))
+  }
+
+  /** Sends the handler's answer; a bind accepted by us (smsc) binds the session now. */
+  private reply(req: Session.Inbound, result: Session.HandlerResult): void {
+    if (result === noResponse || req._tag === "outbind" || req._tag === "alert_notification") return
+    const seq = req.sequenceNumber
+    const response = typeof result === "number" ? responseWith(responseNameOf(req._tag)!, result, seq) : result
+    if (this.role === "smsc" && response.commandStatus === CommandStatus.ESME_ROK && isBindResponse(response._tag)) {
+      if (this.current !== "OPEN") {
+        // Two binds raced through the handler; the first one won.
+        this.replyStatus(
+          req._tag,
+          BindState.isBound(this.current) ? CommandStatus.ESME_RALYBND : CommandStatus.ESME_RINVBNDSTS,
+          seq
+        )
+        return
       }
+      // Bound from the moment the response is queued: the peer may send right after reading it.
+      this.setState(BindState.afterBind(BindState.bindKindOf(response._tag)!))
     }
+    // The handler's PDU goes out as it is, with the request's sequence number written into it.
+    this.enqueue(response.sequenceNumber === seq ? response : new Reply(response, seq))
+  }
 
-    /** Workers running: started as requests arrive (up to `concurrency`), ended when none wait. */
-    let workers = 0
-    const worker: Effect.Effect<void> = Effect.suspend(() => {
+  private handleFailure(req: Session.Inbound, cause: Cause.Cause<unknown>): Effect.Effect<void> {
+    return Effect.zipRight(
+      Effect.logError(`handler failed on ${req._tag} #${req.sequenceNumber}; answering ESME_RSYSERR`, cause),
+      Effect.sync(() => this.reply(req, CommandStatus.ESME_RSYSERR))
+    )
+  }
+
+  /**
+   * Serves `batch` from `i` on, in order. A handler answering with an `Exit` (what
+   * `Effect.succeed` / `Effect.fail` build) is handled on the spot, without running an
+   * effect: most handlers of a busy session are of that kind.
+   */
+  private serveFrom(batch: ReadonlyArray<Session.Inbound | Job>, i: number): Effect.Effect<void> {
+    for (; i < batch.length; i++) {
+      const item = batch[i]!
+      let req: Session.Inbound
+      let effect: Effect.Effect<Session.HandlerResult, unknown>
+      if (item instanceof Job) {
+        req = item.request
+        effect = item.effect
+      } else {
+        req = item
+        effect = this.callHandler(req)
+      }
+      if (Exit.isExit(effect)) {
+        const exit = effect as Exit.Exit<Session.HandlerResult, unknown>
+        if (Exit.isSuccess(exit)) {
+          this.reply(req, exit.value)
+          continue
+        }
+        const next = i + 1
+        return Effect.zipRight(this.handleFailure(req, exit.cause), Effect.suspend(() => this.serveFrom(batch, next)))
+      }
+      const next = i + 1
+      return Effect.matchCauseEffect(effect, {
+        onFailure: (cause) =>
+          Effect.zipRight(this.handleFailure(req, cause), Effect.suspend(() => this.serveFrom(batch, next))),
+        onSuccess: (result) => {
+          this.reply(req, result)
+          return this.serveFrom(batch, next)
+        }
+      })
+    }
+    return Effect.void
+  }
+
+  private callHandler(req: Session.Inbound): Effect.Effect<Session.HandlerResult, unknown> {
+    try {
+      return this.settings.handler(req, this)
+    } catch (defect) {
+      return Effect.die(defect)
+    }
+  }
+
+  /** A worker: serves fair shares of the mailbox until it is empty. */
+  private worker(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const mailbox = this.mailbox!
       if (mailbox.size === 0) {
-        workers--
+        this.workers--
         return Effect.void
       }
-      return Effect.zipRight(serveFrom(mailbox.takeShare(), 0), worker)
+      return Effect.zipRight(this.serveFrom(mailbox.takeShare(), 0), this.worker())
     })
-    const startWorkers = (): void => {
-      const wanted = Math.min(concurrency, mailbox.size)
-      while (workers < wanted && !ownClosing) {
-        workers++
-        spawn(Effect.onInterrupt(worker, () => Effect.sync(() => workers--)), { immediate: false })
+  }
+
+  /** Workers running: started as requests arrive (up to `concurrency`), ended when none wait. */
+  private startWorkers(): void {
+    const wanted = Math.min(this.settings.concurrency, this.mailbox!.size)
+    while (this.workers < wanted && !this.finished) {
+      this.workers++
+      this.spawn(Effect.onInterrupt(this.worker(), () => Effect.sync(() => this.workers--)))
+    }
+  }
+
+  /**
+   * A request for the handler. When no handler is running and none waits, it is called here,
+   * in the reader: an answer that is an `Exit` is sent at once, with no fiber and no mailbox
+   * (most requests of a busy session). Otherwise the request goes through the mailbox.
+   */
+  private dispatch(req: Session.Inbound): boolean {
+    const mailbox = (this.mailbox ??= new Mailbox(this.settings.mailboxCapacity, this.settings.concurrency))
+    if (this.workers === 0 && mailbox.size === 0) {
+      const effect = this.callHandler(req)
+      if (Exit.isExit(effect) && Exit.isSuccess(effect)) {
+        this.reply(req, effect.value as Session.HandlerResult)
+        return true
+      }
+      if (!mailbox.offer(new Job(req, effect))) return false
+    } else if (!mailbox.offer(req)) {
+      return false
+    }
+    this.startWorkers()
+    return true
+  }
+
+  // --- the reader: one synchronous call per chunk
+
+  private onResponse(frame: Uint8Array, commandId: number, seq: number): void {
+    const entry = this.pending.get(seq)
+    const decoded = Codec.decode(frame, this.settings.decodeOptions)
+    if (Either.isLeft(decoded)) {
+      const error = decoded.left
+      if (error.reason === "UnknownCommandId") {
+        this.replyStatus(undefined, CommandStatus.ESME_RINVCMDID, seq)
+        return
+      }
+      if (entry === undefined) {
+        this.stats_.unexpectedResponses++
+        this.log(
+          LogLevel.Warning,
+          `undecodable response 0x${commandId.toString(16)} #${seq} with no request pending: ${error.message}`
+        )
+        return
+      }
+      this.settle(
+        entry,
+        Effect.fail(new MalformedResponse({ reason: "Undecodable", command: entry.pdu._tag, sequenceNumber: seq, cause: error }))
+      )
+      return
+    }
+    const pdu = decoded.right
+    pdusIn.unsafeUpdate(1, commandLabels[pdu._tag])
+    if (entry === undefined) {
+      this.stats_.unexpectedResponses++
+      this.log(LogLevel.Warning, `${pdu._tag} #${seq} (${pdu.commandStatus}) with no request pending: dropped`)
+      return
+    }
+    this.stats_.responsesReceived++
+    if (pdu._tag === "generic_nack") {
+      this.settle(
+        entry,
+        Effect.fail(new GenericNack({ command: entry.pdu._tag, sequenceNumber: seq, status: pdu.commandStatus }))
+      )
+      return
+    }
+    if (CommandId[pdu._tag] !== (CommandId[entry.pdu._tag] | 0x80000000) >>> 0) {
+      this.settle(
+        entry,
+        Effect.fail(
+          new MalformedResponse({ reason: "UnexpectedCommand", command: entry.pdu._tag, sequenceNumber: seq, cause: pdu._tag })
+        )
+      )
+      return
+    }
+    if (pdu.commandStatus === CommandStatus.ESME_ROK) {
+      if (this.role === "esme" && isBindResponse(pdu._tag) && this.current === "OPEN") {
+        this.setState(BindState.afterBind(BindState.bindKindOf(pdu._tag)!))
+      } else if (pdu._tag === "enquire_link_resp") {
+        this.keepalive = Keepalive.onEnquireLinkResp(this.keepalive, this.now())
       }
     }
+    this.settle(entry, Exit.succeed(pdu))
+    // An unbind of ours sent with `request` is answered: the connection ends here.
+    if (pdu._tag === "unbind_resp" && entry.kind === USER) this.requestClose("Unbound", false)
+  }
 
-    /**
-     * A request for the handler. When no handler is running and none waits, it is called here,
-     * in the reader: an answer that is an `Exit` is sent at once, with no fiber and no mailbox
-     * (most requests of a busy session). Otherwise the request goes through the mailbox.
-     */
-    const dispatch = (req: Session.Inbound): boolean => {
-      if (workers === 0 && mailbox.size === 0) {
-        const effect = callHandler(req)
-        if (Exit.isExit(effect) && Exit.isSuccess(effect)) {
-          reply(req, effect.value as Session.HandlerResult)
-          return true
-        }
-        if (!mailbox.offer(new Job(req, effect))) return false
-      } else if (!mailbox.offer(req)) {
-        return false
-      }
-      startWorkers()
+  /** Answers whether the PDU counts as activity (anything but enquire_link traffic). */
+  private onFrame(frame: Uint8Array): boolean {
+    this.stats_.pdusIn++
+    const commandId = readU32(frame, 4)
+    const seq = readU32(frame, 12)
+    if ((commandId & 0x80000000) !== 0) {
+      this.onResponse(frame, commandId, seq)
+      return commandId !== CommandId.enquire_link_resp
+    }
+    const name = nameOf(commandId)
+    if (name === undefined) {
+      // Unknown command: not fatal, the frame is skipped.
+      this.stats_.requestsRefused++
+      pdusIn.unsafeUpdate(1, rawLabels)
+      this.replyStatus(undefined, CommandStatus.ESME_RINVCMDID, seq)
       return true
     }
-
-    // --- the reader: one synchronous call per chunk
-
-    const onResponse = (frame: Uint8Array, commandId: number, seq: number): void => {
-      const entry = pending.get(seq)
-      const decoded = Codec.decode(frame, decodeOptions)
-      if (Either.isLeft(decoded)) {
-        const error = decoded.left
-        if (error.reason === "UnknownCommandId") {
-          replyStatus(undefined, CommandStatus.ESME_RINVCMDID, seq)
-          return
-        }
-        if (entry === undefined) {
-          stats.unexpectedResponses++
-          log("Warning", `undecodable response 0x${commandId.toString(16)} #${seq} with no request pending: ${error.message}`)
-          return
-        }
-        settle(
-          entry,
-          Effect.fail(
-            new MalformedResponse({ reason: "Undecodable", command: entry.pdu._tag, sequenceNumber: seq, cause: error })
-          )
-        )
-        return
-      }
-      const pdu = decoded.right
-      pdusIn.unsafeUpdate(1, commandLabels[pdu._tag])
-      if (entry === undefined) {
-        stats.unexpectedResponses++
-        log("Warning", `${pdu._tag} #${seq} (${pdu.commandStatus}) with no request pending: dropped`)
-        return
-      }
-      stats.responsesReceived++
-      if (pdu._tag === "generic_nack") {
-        settle(
-          entry,
-          Effect.fail(new GenericNack({ command: entry.pdu._tag, sequenceNumber: seq, status: pdu.commandStatus }))
-        )
-        return
-      }
-      if (CommandId[pdu._tag] !== (CommandId[entry.pdu._tag] | 0x80000000) >>> 0) {
-        settle(
-          entry,
-          Effect.fail(
-            new MalformedResponse({
-              reason: "UnexpectedCommand",
-              command: entry.pdu._tag,
-              sequenceNumber: seq,
-              cause: pdu._tag
-            })
-          )
-        )
-        return
-      }
-      if (pdu.commandStatus === CommandStatus.ESME_ROK) {
-        if (role === "esme" && isBindResponse(pdu._tag) && state === "OPEN") {
-          setState(BindState.afterBind(BindState.bindKindOf(pdu._tag)!))
-        } else if (pdu._tag === "enquire_link_resp") {
-          keepalive = Keepalive.onEnquireLinkResp(keepalive, now())
-        }
-      }
-      settle(entry, Exit.succeed(pdu))
-      // An unbind of ours sent with `request` is answered: the connection ends here.
-      if (pdu._tag === "unbind_resp" && entry.kind === USER) requestClose("Unbound", false)
+    pdusIn.unsafeUpdate(1, commandLabels[name])
+    const decision = BindState.canReceive(this.role, this.current, name)
+    if (!decision.ok) {
+      this.stats_.requestsRefused++
+      this.replyStatus(name, decision.status, seq)
+      return true
     }
-
-    /** Answers whether the PDU counts as activity (anything but enquire_link traffic). */
-    const onFrame = (frame: Uint8Array): boolean => {
-      stats.pdusIn++
-      const commandId = readU32(frame, 4)
-      const seq = readU32(frame, 12)
-      if ((commandId & 0x80000000) !== 0) {
-        onResponse(frame, commandId, seq)
-        return commandId !== CommandId.enquire_link_resp
-      }
-      const name = nameOf(commandId)
-      if (name === undefined) {
-        // Unknown command: not fatal, the frame is skipped.
-        stats.requestsRefused++
-        pdusIn.unsafeUpdate(1, rawLabels)
-        replyStatus(undefined, CommandStatus.ESME_RINVCMDID, seq)
+    const decoded = Codec.decode(frame, this.settings.decodeOptions)
+    if (Either.isLeft(decoded)) {
+      this.stats_.requestsRefused++
+      this.log(LogLevel.Warning, `${name} #${seq} refused: ${decoded.left.message}`)
+      this.replyStatus(name, decoded.left.status, seq)
+      return true
+    }
+    const pdu = decoded.right
+    switch (pdu._tag) {
+      case "enquire_link":
+        this.enqueue(Codec.encodeHeader("enquire_link_resp", CommandStatus.ESME_ROK, seq))
+        return false
+      case "unbind":
+        this.enqueue(Codec.encodeHeader("unbind_resp", CommandStatus.ESME_ROK, seq))
+        this.setState("UNBOUND")
+        this.requestClose("PeerUnbound", false)
         return true
-      }
-      pdusIn.unsafeUpdate(1, commandLabels[name])
-      const decision = BindState.canReceive(role, state, name)
-      if (!decision.ok) {
-        stats.requestsRefused++
-        replyStatus(name, decision.status, seq)
-        return true
-      }
-      const decoded = Codec.decode(frame, decodeOptions)
-      if (Either.isLeft(decoded)) {
-        stats.requestsRefused++
-        log("Warning", `${name} #${seq} refused: ${decoded.left.message}`)
-        replyStatus(name, decoded.left.status, seq)
-        return true
-      }
-      const pdu = decoded.right
-      switch (pdu._tag) {
-        case "enquire_link":
-          enqueue(Codec.encodeHeader("enquire_link_resp", CommandStatus.ESME_ROK, seq))
-          return false
-        case "unbind":
-          enqueue(Codec.encodeHeader("unbind_resp", CommandStatus.ESME_ROK, seq))
-          setState("UNBOUND")
-          requestClose("PeerUnbound", false)
-          return true
-        default:
-          if (dispatch(pdu as Session.Inbound)) {
-            stats.requestsHandled++
-          } else {
-            // Mailbox full: ask the peer to slow down rather than buffer without bound.
-            stats.requestsRefused++
-            replyStatus(name, CommandStatus.ESME_RTHROTTLED, seq)
-          }
-          return true
-      }
-    }
-
-    const onChunk = (chunk: Uint8Array): void => {
-      if (readStopped) return
-      stats.bytesIn += chunk.length
-      const { error, frames } = framer.push(chunk)
-      if (frames.length > 0) {
-        let activity = false
-        for (let i = 0; i < frames.length; i++) {
-          if (onFrame(frames[i]!)) activity = true
-        }
-        keepalive = Keepalive.onTraffic(keepalive, now(), activity ? "activity" : "keepalive")
-      }
-      if (error !== undefined) {
-        // No way to find the next PDU: answer, stop reading, close.
-        readStopped = true
-        log("Warning", error.message)
-        enqueue(Codec.encodeHeader("generic_nack", error.status, error.sequenceNumber ?? 0))
-        requestClose("InvalidCommandLength", false, error)
-      }
-    }
-
-    // --- the writer: everything available, one buffer, one write
-
-    const write = yield* Scope.extend(socket.writer, own)
-    const afterWrite = (): void => {
-      writeInProgress = false
-    }
-
-    const encodeFailure = (pdu: Pdu.Pdu, e: unknown): EncodeError =>
-      e instanceof EncodeError ? e : new EncodeError({ command: String(pdu._tag), field: "", detail: String(e) })
-
-    const writeBatch = (items: ReadonlyArray<Outbound>): Effect.Effect<void, Socket.SocketError> => {
-      const time = now()
-      let flushes: Array<Flush> | undefined
-      let count = 0
-      let earliest = Number.POSITIVE_INFINITY
-      buffer.reset()
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i]!
-        if (item instanceof Pending) {
-          if (item.status !== IN_FLIGHT) continue
-          const start = buffer.pos
-          try {
-            Codec.encodeInto(buffer, item.pdu)
-          } catch (e) {
-            settle(item, Effect.fail(encodeFailure(item.pdu, e)))
-            continue
-          }
-          buffer.u32At(start + 12, item.seq)
-          item.written = true
-          item.deadline = time + item.timeout
-          if (item.deadline < earliest) earliest = item.deadline
-          pdusOut.unsafeUpdate(1, commandLabels[item.pdu._tag])
-          count++
-        } else if (item instanceof Uint8Array) {
-          buffer.bytes(item)
-          const name = item.length >= 8 ? nameOf(readU32(item, 4)) : undefined
-          pdusOut.unsafeUpdate(1, name === undefined ? rawLabels : commandLabels[name])
-          count++
-        } else if (item instanceof Flush) {
-          if (flushes === undefined) flushes = []
-          flushes.push(item)
+      default:
+        if (this.dispatch(pdu as Session.Inbound)) {
+          this.stats_.requestsHandled++
         } else {
-          try {
-            Codec.encodeInto(buffer, item)
-          } catch (e) {
-            log("Error", `${item._tag} #${item.sequenceNumber} not sent: ${encodeFailure(item, e).message}`)
-            if (Pdu.isResponse(item)) {
-              // The peer still waits for an answer: a header that at least says we failed.
-              const header = Codec.encodeHeader(item._tag, CommandStatus.ESME_RSYSERR, item.sequenceNumber)
-              buffer.bytes(header)
-            } else {
-              continue
-            }
-          }
-          pdusOut.unsafeUpdate(1, commandLabels[item._tag])
-          count++
+          // Mailbox full: ask the peer to slow down rather than buffer without bound.
+          this.stats_.requestsRefused++
+          this.replyStatus(name, CommandStatus.ESME_RTHROTTLED, seq)
         }
+        return true
+    }
+  }
+
+  private onChunk(chunk: Uint8Array): void {
+    if (this.readStopped) return
+    this.stats_.bytesIn += chunk.length
+    const { error, frames } = this.framer.push(chunk)
+    if (frames.length > 0) {
+      let activity = false
+      for (let i = 0; i < frames.length; i++) {
+        if (this.onFrame(frames[i]!)) activity = true
       }
-      stats.pdusOut += count
-      if (earliest !== Number.POSITIVE_INFINITY) noteDeadline(earliest)
-      if (buffer.pos === 0) {
-        if (flushes !== undefined) for (const f of flushes) f.done()
-        return Effect.void
+      this.keepalive = Keepalive.onTraffic(this.keepalive, this.now(), activity ? "activity" : "keepalive")
+    }
+    if (error !== undefined) {
+      // No way to find the next PDU: answer, stop reading, close.
+      this.readStopped = true
+      this.log(LogLevel.Warning, error.message)
+      this.enqueue(Codec.encodeHeader("generic_nack", error.status, error.sequenceNumber ?? 0))
+      this.requestClose("InvalidCommandLength", false, error)
+    }
+  }
+
+  // --- the writer: everything queued, one buffer, one write
+
+  private enqueue(item: Outbound): void {
+    const n = this.outbound.push(item)
+    if (this.writeBlocked) return
+    if (n >= EAGER_BATCH && !encoding) this.flush()
+    else this.markDirty()
+  }
+
+  private markDirty(): void {
+    if (this.inDirty) return
+    this.inDirty = true
+    dirty.push(this)
+    if (!flushQueued) {
+      flushQueued = true
+      queueMicrotask(flushAll)
+    }
+  }
+
+  /** Called by `flushAll`. */
+  flush(): void {
+    this.inDirty = false
+    while (this.outbound.length > 0 && !this.writeBlocked) {
+      let items = this.outbound
+      if (items.length <= MAX_BATCH) {
+        this.outbound = []
+      } else {
+        items = items.slice(0, MAX_BATCH)
+        this.outbound.splice(0, MAX_BATCH)
       }
-      const bytes = buffer.take()
-      stats.bytesOut += bytes.length
-      stats.writes++
-      // Left set if the write fails: the session is closing then.
-      writeInProgress = true
-      if (flushes === undefined) return Effect.map(write(bytes), afterWrite)
-      const done = flushes
-      return Effect.ensuring(
-        Effect.map(write(bytes), afterWrite),
-        Effect.sync(() => { for (const f of done) f.done() })
+      this.writeBatch(items)
+    }
+  }
+
+  private writeBatch(items: ReadonlyArray<Outbound>): void {
+    encoding = true
+    try {
+      this.encodeBatch(items)
+    } finally {
+      encoding = false
+    }
+  }
+
+  private encodeBatch(items: ReadonlyArray<Outbound>): void {
+    const time = this.now()
+    let flushes: Array<Flush> | undefined
+    let count = 0
+    let earliest = Number.POSITIVE_INFINITY
+    buffer.reset()
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!
+      if (item instanceof Pending) {
+        if (item.status !== IN_FLIGHT) continue
+        const start = buffer.pos
+        try {
+          Codec.encodeInto(buffer, item.pdu)
+        } catch (e) {
+          this.settle(item, Effect.fail(encodeFailure(item.pdu, e)))
+          continue
+        }
+        buffer.u32At(start + 12, item.seq)
+        item.written = true
+        item.deadline = time + item.timeout
+        if (item.deadline < earliest) earliest = item.deadline
+        pdusOut.unsafeUpdate(1, commandLabels[item.pdu._tag])
+        count++
+      } else if (item instanceof Reply) {
+        const start = buffer.pos
+        if (!this.encodeOther(item.pdu)) continue
+        buffer.u32At(start + 12, item.seq)
+        count++
+      } else if (item instanceof Uint8Array) {
+        buffer.bytes(item)
+        const name = item.length >= 8 ? nameOf(readU32(item, 4)) : undefined
+        pdusOut.unsafeUpdate(1, name === undefined ? rawLabels : commandLabels[name])
+        count++
+      } else if (item instanceof Flush) {
+        if (flushes === undefined) flushes = []
+        flushes.push(item)
+      } else {
+        if (!this.encodeOther(item)) continue
+        count++
+      }
+    }
+    this.stats_.pdusOut += count
+    if (earliest !== Number.POSITIVE_INFINITY) this.noteDeadline(earliest)
+    if (buffer.pos === 0) {
+      if (flushes !== undefined) for (const f of flushes) f.done()
+      return
+    }
+    const bytes = buffer.take()
+    this.stats_.bytesOut += bytes.length
+    this.stats_.writes++
+    const done = flushes === undefined ? undefined : () => {
+      for (const f of flushes) f.done()
+    }
+    if (!this.wire.write(bytes, done)) this.writeBlocked = true
+  }
+
+  /** Encodes a PDU that is not a request of ours; answers whether anything was written. */
+  private encodeOther(pdu: Pdu.Pdu): boolean {
+    try {
+      Codec.encodeInto(buffer, pdu)
+    } catch (e) {
+      this.log(LogLevel.Error, `${pdu._tag} #${pdu.sequenceNumber} not sent: ${encodeFailure(pdu, e).message}`)
+      if (!Pdu.isResponse(pdu)) return false
+      // The peer still waits for an answer: a header that at least says we failed.
+      buffer.bytes(Codec.encodeHeader(pdu._tag, CommandStatus.ESME_RSYSERR, pdu.sequenceNumber))
+    }
+    pdusOut.unsafeUpdate(1, commandLabels[pdu._tag])
+    return true
+  }
+
+  // --- timers
+
+  /** Fails requests past their response deadline, and waiters past the window bound. */
+  private sweep(time: number): void {
+    for (const entry of this.pending.values()) {
+      if (entry.deadline > time) continue
+      if (entry.kind === USER) {
+        this.stats_.responseTimeouts++
+        responseTimeouts.unsafeUpdate(1, NO_LABELS)
+      }
+      this.settle(
+        entry,
+        Effect.fail(new ResponseTimeout({ command: entry.pdu._tag, sequenceNumber: entry.seq, timeout: entry.timeout }))
       )
     }
-
-    // Parked while nothing is queued: waking it costs less than starting a fiber per batch
-    // (measured at window 1, where every request is a batch of its own).
-    const writer = Effect.forever(Effect.flatMap(outbound.takeUpTo(MAX_BATCH), writeBatch)).pipe(
-      Effect.catchAll((error) =>
-        Effect.sync(() => {
-          socketGone = true
-          requestClose("SocketError", false, error)
-        })
-      )
-    )
-
-    const reader = Effect.matchCause(socket.run(onChunk), {
-      onSuccess: () => {
-        socketGone = true
-        requestClose("PeerClosed", false)
-      },
-      onFailure: (cause) => {
-        if (Cause.isInterruptedOnly(cause)) return
-        socketGone = true
-        const error = Cause.squash(cause)
-        if (Socket.isSocketError(error) && error.reason === "Close") requestClose("PeerClosed", false, error)
-        else requestClose("SocketError", false, error)
-      }
-    })
-
-    // --- timers
-
-    /** Fails requests past their response deadline, and waiters past the window bound. */
-    const sweep = (time: number): void => {
-      for (const entry of pending.values()) {
-        if (entry.deadline > time) continue
-        if (entry.kind === USER) {
-          stats.responseTimeouts++
-          responseTimeouts.unsafeUpdate(1, NO_LABELS)
-        }
-        settle(
-          entry,
-          Effect.fail(new ResponseTimeout({ command: entry.pdu._tag, sequenceNumber: entry.seq, timeout: entry.timeout }))
-        )
-      }
-      // Waiters are in arrival order and share one bound: the expired ones are at the front.
-      while (waitHead < waiters.length) {
-        const entry = waiters[waitHead]!
-        if (entry.status === WAITING) {
-          if (time - entry.waitingSince < windowTimeout) break
-          entry.status = DONE
-          waiting--
-          stats.windowTimeouts++
-          windowTimeouts.unsafeUpdate(1, NO_LABELS)
-          const resume = entry.resume
-          entry.resume = undefined
-          resume?.(
-            Effect.fail(new WindowTimeout({ command: entry.pdu._tag, windowSize, waited: time - entry.waitingSince }))
-          )
-        }
-        waiters[waitHead++] = undefined
-      }
-      if (waitHead === waiters.length) {
-        waiters.length = 0
-        waitHead = 0
-      }
-    }
-
-    /** The earliest response or window deadline, Infinity when nothing waits. */
-    const nextRequestDeadline = (): number => {
-      let next = Number.POSITIVE_INFINITY
-      for (const entry of pending.values()) {
-        if (entry.deadline < next) next = entry.deadline
-      }
-      if (waiting > 0 && Number.isFinite(windowTimeout)) {
-        for (let i = waitHead; i < waiters.length; i++) {
-          const entry = waiters[i]!
-          if (entry.status === WAITING) {
-            next = Math.min(next, entry.waitingSince + windowTimeout)
-            break
-          }
-        }
-      }
-      return next
-    }
-
-    /**
-     * Keepalive, inactivity and session_init: asks `Keepalive.tick` what to do now. Once it
-     * closed the session (or the session_init_timer did), it does nothing more.
-     */
-    let heartbeatOn = true
-    const beat = (time: number): void => {
-      if (!heartbeatOn) return
-      if (state === "OPEN" && time - openedAt >= sessionInit) {
-        heartbeatOn = false
-        log("Info", `no bind within ${sessionInit} ms: closing`)
-        requestClose("SessionInitTimeout", false)
-        return
-      }
-      const result = Keepalive.tick(keepalive, time)
-      keepalive = result.state
-      switch (result.action) {
-        case "dead":
-          heartbeatOn = false
-          log("Warning", `${keepaliveConfig.maxMissed} enquire_link unanswered: the peer is dead`)
-          requestClose("KeepaliveDead", false)
-          return
-        case "inactive":
-          heartbeatOn = false
-          log("Info", `no activity for ${keepaliveConfig.inactivity} ms: closing`)
-          requestClose("Inactive", true)
-          return
-        case "send_enquire_link":
-          if (!socketGone) {
-            stats.enquireLinksSent++
-            keepalive = Keepalive.onEnquireLinkSent(keepalive, time)
-            // Its own timeout is the keepalive's business; the sweep only clears the entry.
-            submitKeepalive()
-          }
-          return
-        case "none":
-          return
-      }
-    }
-
-    const heartbeatDeadline = (): number => {
-      if (!heartbeatOn) return Number.POSITIVE_INFINITY
-      const deadline = Keepalive.nextDeadline(keepalive)
-      return state === "OPEN" ? Math.min(deadline, openedAt + sessionInit) : deadline
-    }
-
-    /**
-     * One timer fiber for every deadline: it sleeps until the earliest (keepalive, inactivity,
-     * session_init, response, window), does what is due, and sleeps again — not at all while
-     * nothing is due. Traffic only moves keepalive deadlines later, so waking at an old one
-     * and finding nothing to do is the only cost of not being woken by it. A new deadline
-     * earlier than the one slept for (by more than `timerResolution`) restarts the fiber.
-     */
-    let timerTarget = Number.POSITIVE_INFINITY
-    let timerFiber: Fiber.RuntimeFiber<void, never> | undefined
-    const parked: Effect.Effect<void> = Effect.async<void>(() => {})
-    const timers: Effect.Effect<void> = Effect.suspend(() => {
-      const time = now()
-      sweep(time)
-      beat(time)
-      const target = Math.min(heartbeatDeadline(), nextRequestDeadline())
-      timerTarget = target
-      if (!Number.isFinite(target)) return parked
-      return Effect.zipRight(Effect.sleep(Duration.millis(Math.max(1, target - time))), timers)
-    })
-    const startTimers = (): void => {
-      const previous = timerFiber
-      timerFiber = ownClosing ? undefined : spawn(timers, { immediate: false })
-      previous?.unsafeInterruptAsFork(FiberId.none)
-    }
-    /** A deadline was set: wakes the timer fiber earlier if it has to. */
-    const noteDeadline = (deadline: number): void => {
-      if (deadline < timerTarget - resolution) {
-        timerTarget = deadline
-        startTimers()
-      }
-    }
-
-    const submitKeepalive = (): void => {
-      const entry = new Pending(
-        { _tag: "enquire_link", commandStatus: 0, sequenceNumber: 0 },
-        KEEPALIVE,
-        keepaliveConfig.responseTimeout,
-        undefined
-      )
-      admit(entry)
-    }
-
-    // --- closing
-
-    const awaitDrained = Effect.async<void>((resume) => {
-      if (inFlight === 0) return resume(Effect.void)
-      drainWaiter = () => resume(Effect.void)
-      return Effect.sync(() => {
-        drainWaiter = undefined
-      })
-    })
-
-    const flush = Effect.async<void>((resume) => {
-      enqueue(new Flush(() => resume(Effect.void)))
-    })
-
-    const failWaiters = (error: SessionClosed): void => {
-      while (waitHead < waiters.length) {
-        const entry = waiters[waitHead]!
-        waiters[waitHead++] = undefined
-        if (entry.status !== WAITING) continue
+    // Waiters are in arrival order and share one bound: the expired ones are at the front.
+    const waiters = this.waiters
+    const windowTimeout = this.settings.windowTimeout
+    while (this.waitHead < waiters.length) {
+      const entry = waiters[this.waitHead]!
+      if (entry.status === WAITING) {
+        if (time - entry.waitingSince < windowTimeout) break
         entry.status = DONE
-        waiting--
+        this.waiting--
+        this.stats_.windowTimeouts++
+        windowTimeouts.unsafeUpdate(1, NO_LABELS)
         const resume = entry.resume
         entry.resume = undefined
-        resume?.(Effect.fail(error))
-      }
-      waiters.length = 0
-      waitHead = 0
-    }
-
-    const gracefulPart = Effect.gen(function*() {
-      failWaiters(closing!)
-      yield* Effect.timeout(awaitDrained, Duration.millis(drainTimeout)).pipe(Effect.ignore)
-      if (BindState.isBound(state)) {
-        yield* submit({ _tag: "unbind", commandStatus: 0, sequenceNumber: 0 }, UNBIND, responseTimeout, true).pipe(
-          Effect.ignore
+        resume?.(
+          Effect.fail(
+            new WindowTimeout({ command: entry.pdu._tag, windowSize: this.settings.windowSize, waited: time - entry.waitingSince })
+          )
         )
       }
-    })
+      waiters[this.waitHead++] = undefined
+    }
+    if (this.waitHead === waiters.length) {
+      waiters.length = 0
+      this.waitHead = 0
+    }
+  }
 
-    const supervisor = Effect.gen(function*() {
-      const graceful = yield* Deferred.await(closeRequested)
-      if (graceful) yield* Effect.raceFirst(gracefulPart, Deferred.await(hardStop))
-      if (!socketGone) yield* Effect.timeout(flush, Duration.millis(drainTimeout)).pipe(Effect.ignore)
-      const reason = closing!
-      readStopped = true
-      setState("CLOSED")
-      failWaiters(reason)
-      for (const entry of pending.values()) settle(entry, Effect.fail(reason))
+  /** The earliest response or window deadline, Infinity when nothing waits. */
+  private nextRequestDeadline(): number {
+    let next = Number.POSITIVE_INFINITY
+    for (const entry of this.pending.values()) {
+      if (entry.deadline < next) next = entry.deadline
+    }
+    if (this.waiting > 0 && Number.isFinite(this.settings.windowTimeout)) {
+      for (let i = this.waitHead; i < this.waiters.length; i++) {
+        const entry = this.waiters[i]!
+        if (entry.status === WAITING) {
+          next = Math.min(next, entry.waitingSince + this.settings.windowTimeout)
+          break
+        }
+      }
+    }
+    return next
+  }
+
+  /**
+   * Keepalive, inactivity and session_init: asks `Keepalive.tick` what to do now. Once it
+   * closed the session (or the session_init_timer did), it does nothing more.
+   */
+  private beat(time: number): void {
+    if (!this.heartbeatOn) return
+    const settings = this.settings
+    if (this.current === "OPEN" && time - this.openedAt >= settings.sessionInit) {
+      this.heartbeatOn = false
+      this.log(LogLevel.Info, `no bind within ${settings.sessionInit} ms: closing`)
+      this.requestClose("SessionInitTimeout", false)
+      return
+    }
+    const result = Keepalive.tick(this.keepalive, time)
+    this.keepalive = result.state
+    switch (result.action) {
+      case "dead":
+        this.heartbeatOn = false
+        this.log(LogLevel.Warning, `${settings.keepalive.maxMissed} enquire_link unanswered: the peer is dead`)
+        this.requestClose("KeepaliveDead", false)
+        return
+      case "inactive":
+        this.heartbeatOn = false
+        this.log(LogLevel.Info, `no activity for ${settings.keepalive.inactivity} ms: closing`)
+        this.requestClose("Inactive", true)
+        return
+      case "send_enquire_link":
+        if (!this.socketGone) {
+          this.stats_.enquireLinksSent++
+          this.keepalive = Keepalive.onEnquireLinkSent(this.keepalive, time)
+          // Its own timeout is the keepalive's business; the sweep only clears the entry.
+          this.admit(
+            new Pending(
+              { _tag: "enquire_link", commandStatus: 0, sequenceNumber: 0 },
+              KEEPALIVE,
+              settings.keepalive.responseTimeout,
+              undefined
+            )
+          )
+        }
+        return
+      case "none":
+        return
+    }
+  }
+
+  private heartbeatDeadline(): number {
+    if (!this.heartbeatOn) return Number.POSITIVE_INFINITY
+    const deadline = Keepalive.nextDeadline(this.keepalive)
+    return this.current === "OPEN" ? Math.min(deadline, this.openedAt + this.settings.sessionInit) : deadline
+  }
+
+  /** Called by `Deadlines` when the deadline asked for is due. */
+  onTimer(time: number): void {
+    if (this.finished) return
+    this.sweep(time)
+    this.beat(time)
+    this.scheduleTimer(time)
+  }
+
+  private scheduleTimer(time: number): void {
+    if (this.finished) return
+    const target = Math.min(this.heartbeatDeadline(), this.nextRequestDeadline())
+    if (target < this.timerAt) this.env.deadlines.schedule(this, Math.max(target, time), this.settings.resolution)
+  }
+
+  /** A deadline was set: asks to be woken earlier if it has to. */
+  private noteDeadline(deadline: number): void {
+    if (deadline < this.timerAt - this.settings.resolution && !this.finished) {
+      this.env.deadlines.schedule(this, deadline, this.settings.resolution)
+    }
+  }
+
+  // --- closing
+
+  private awaitDrained(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.inFlight === 0) return resume(Effect.void)
+      this.drainWaiter = () => resume(Effect.void)
+      return Effect.sync(() => {
+        this.drainWaiter = undefined
+      })
+    })
+  }
+
+  private flushed(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      this.enqueue(new Flush(() => resume(Effect.void)))
+    })
+  }
+
+  private failWaiters(error: SessionClosed): void {
+    const waiters = this.waiters
+    while (this.waitHead < waiters.length) {
+      const entry = waiters[this.waitHead]!
+      waiters[this.waitHead++] = undefined
+      if (entry.status !== WAITING) continue
+      entry.status = DONE
+      this.waiting--
+      const resume = entry.resume
+      entry.resume = undefined
+      resume?.(Effect.fail(error))
+    }
+    waiters.length = 0
+    this.waitHead = 0
+  }
+
+  private gracefulPart(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.failWaiters(this.closing!)
+      const drained = Effect.ignore(Effect.timeout(this.awaitDrained(), Duration.millis(this.settings.drainTimeout)))
+      return Effect.zipRight(
+        drained,
+        Effect.suspend(() =>
+          BindState.isBound(this.current)
+            ? Effect.ignore(
+              this.submit({ _tag: "unbind", commandStatus: 0, sequenceNumber: 0 }, UNBIND, this.settings.responseTimeout, true)
+            )
+            : Effect.void
+        )
+      )
+    })
+  }
+
+  private supervisor(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      if (self.graceful) yield* Effect.raceFirst(self.gracefulPart(), Deferred.await(self.hardStop!))
+      if (!self.socketGone) {
+        yield* Effect.ignore(Effect.timeout(self.flushed(), Duration.millis(self.settings.drainTimeout)))
+      }
+      const reason = self.closing!
+      self.readStopped = true
+      self.setState("CLOSED")
+      self.failWaiters(reason)
+      for (const entry of self.pending.values()) self.settle(entry, Effect.fail(reason))
       // Nothing is started from here on; what the logger did not write yet is written here.
-      ownClosing = true
-      const queued = events.splice(0, events.length)
-      for (const event of queued) yield* Effect.logWithLevel(levelOf(event.level), event.message)
+      self.finished = true
+      self.timerAt = Number.POSITIVE_INFINITY
+      const queued = self.events?.splice(0) ?? []
+      for (const event of queued) yield* Effect.logWithLevel(event.level, event.message)
       yield* Effect.logDebug(`closed: ${reason.reason}`)
-      yield* Scope.close(own, Exit.void)
-      yield* Deferred.succeed(closedSignal, reason)
+      if (self.fibers !== undefined && self.fibers.size > 0) yield* Fiber.interruptAll(Array.from(self.fibers))
+      self.wire.end()
+      self.closedWith = reason
+      const waiters = self.closedWaiters
+      self.closedWaiters = undefined
+      if (waiters !== undefined) for (const f of waiters) f(reason)
     })
+  }
 
-    // --- start
+  private whenClosed(): Effect.Effect<SessionClosed> {
+    return Effect.async<SessionClosed>((resume) => {
+      if (this.closedWith !== undefined) return resume(Effect.succeed(this.closedWith))
+      const waiter = (reason: SessionClosed) => resume(Effect.succeed(reason))
+      ;(this.closedWaiters ??= []).push(waiter)
+      return Effect.sync(() => {
+        const at = this.closedWaiters?.indexOf(waiter) ?? -1
+        if (at >= 0) this.closedWaiters!.splice(at, 1)
+      })
+    })
+  }
 
-    yield* Effect.forkIn(reader, own)
-    yield* Effect.forkIn(writer, own)
-    startTimers()
-    // The supervisor starts with the first close request (see `requestClose`).
+  /** Closes (gracefully or not) and waits until closed. */
+  closeWith(reason: CloseReason, graceful: boolean): Effect.Effect<SessionClosed> {
+    return Effect.zipRight(Effect.sync(() => this.requestClose(reason, graceful)), this.whenClosed())
+  }
 
-    const closeWith = (reason: CloseReason, graceful: boolean): Effect.Effect<SessionClosed> =>
-      Effect.zipRight(Effect.sync(() => requestClose(reason, graceful)), Deferred.await(closedSignal))
+  /** Calls `f` once closed (at once if it is). */
+  onClosed(f: (reason: SessionClosed) => void): void {
+    if (this.closedWith !== undefined) f(this.closedWith)
+    else (this.closedWaiters ??= []).push(f)
+  }
 
-    yield* Scope.addFinalizer(parentScope, closeWith("Closed", true))
+  // --- the public face
 
-    const hub: Effect.Effect<PubSub.PubSub<BindState.State>> = Effect.suspend(() =>
-      stateHub !== undefined
-        ? Effect.succeed(stateHub)
-        : Effect.map(PubSub.unbounded<BindState.State>(), (made) => (stateHub ??= made))
-    )
+  get state(): Effect.Effect<BindState.State> {
+    return Effect.sync(() => this.current)
+  }
 
-    const stateChanges: Stream.Stream<BindState.State> = Stream.suspend(() =>
-      state === "CLOSED"
-        ? Stream.make(state)
+  get closed(): Effect.Effect<SessionClosed> {
+    return this.whenClosed()
+  }
+
+  get close(): Effect.Effect<SessionClosed> {
+    return this.closeWith("Closed", true)
+  }
+
+  get unbind(): Effect.Effect<SessionClosed> {
+    return this.closeWith("Unbound", true)
+  }
+
+  get abort(): Effect.Effect<SessionClosed> {
+    return this.closeWith("Aborted", false)
+  }
+
+  get stats(): Effect.Effect<Session.Stats> {
+    return Effect.sync(() => ({ ...this.stats_, inFlight: this.inFlight, waiting: this.waiting }))
+  }
+
+  get stateChanges(): Stream.Stream<BindState.State> {
+    return Stream.suspend(() =>
+      this.current === "CLOSED"
+        ? Stream.make(this.current)
         : Stream.unwrapScoped(
-          Effect.map(Effect.flatMap(hub, PubSub.subscribe), (subscription) => {
+          Effect.map(Effect.flatMap(this.hub(), PubSub.subscribe), (subscription) => {
             // Subscribed before reading the state: no change can fall in between.
-            const current = state
+            const current = this.current
             return Stream.concat(Stream.make(current), Stream.fromQueue(subscription)).pipe(
               Stream.changes,
               Stream.takeUntil((s) => s === "CLOSED")
@@ -1130,29 +1295,62 @@ const makeSession = (
           })
         )
     )
+  }
 
-    const self: Session.Session = {
-      id,
-      role,
-      request,
-      send,
-      sendBytes,
-      state: Effect.sync(() => state),
-      stateChanges,
-      closed: Deferred.await(closedSignal),
-      close: closeWith("Closed", true),
-      unbind: closeWith("Unbound", true),
-      abort: closeWith("Aborted", false),
-      stats: Effect.sync(() => ({ ...stats, inFlight, waiting }))
-    }
-    return self
+  private hub(): Effect.Effect<PubSub.PubSub<BindState.State>> {
+    return Effect.suspend(() =>
+      this.stateHub !== undefined
+        ? Effect.succeed(this.stateHub)
+        : Effect.map(PubSub.unbounded<BindState.State>(), (made) => (this.stateHub ??= made))
+    )
+  }
+}
+
+const encodeFailure = (pdu: Pdu.Pdu, e: unknown): EncodeError =>
+  e instanceof EncodeError ? e : new EncodeError({ command: String(pdu._tag), field: "", detail: String(e) })
+
+// ---------------------------------------------------------------------------------------------
+// constructors
+
+/** @internal The environment of sessions made in the current fiber; `deadlines` given or made with the Scope. */
+export const makeEnv = (deadlines?: Deadlines.Deadlines): Effect.Effect<Env, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const clock = yield* Effect.clock
+    const minimumLogLevel = yield* FiberRef.get(FiberRef.currentMinimumLogLevel)
+    return { runtime, clock, deadlines: deadlines ?? (yield* Deadlines.make), minimumLogLevel }
   })
 
-const levelOf = (level: LogEvent["level"]): LogLevel.LogLevel =>
-  level === "Debug"
-    ? LogLevel.Debug
-    : level === "Info"
-    ? LogLevel.Info
-    : level === "Warning"
-    ? LogLevel.Warning
-    : LogLevel.Error
+/** @internal A session over a wire, started; it closes when asked (no Scope of its own). */
+export const start = (wire: Wire, options: Session.Options, env: Env): SessionCore => {
+  const id = options.id ?? `${options.role}-${++sessionCounter}`
+  const core = new SessionCore(id, options.role, options, wire, env)
+  core.start()
+  return core
+}
+
+/** @internal What a session runs over: a platform socket, and the node socket under it if any. */
+export interface Connection {
+  readonly socket: Socket.Socket
+  readonly conn?: Net.Socket | undefined
+}
+
+/** @internal The wire for a connection: the node socket itself when there is one. */
+export const wireOf = (connection: Connection, env: Env): Wire =>
+  connection.conn !== undefined ? new NetWire(connection.conn) : new PlatformWire(connection.socket, env.runtime)
+
+/** @internal A session with its own environment, closed (gracefully) with the Scope. */
+export const makeFor = (
+  connection: Connection,
+  options: Session.Options
+): Effect.Effect<SessionCore, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const env = yield* makeEnv()
+    const core = start(wireOf(connection, env), options, env)
+    yield* Effect.addFinalizer(() => core.closeWith("Closed", true))
+    return core
+  })
+
+/** @internal */
+export const make = (socket: Socket.Socket, options: Session.Options): Effect.Effect<Session.Session, never, Scope.Scope> =>
+  makeFor({ socket }, options)

@@ -1,0 +1,177 @@
+/**
+ * What a session reads from and writes to: bytes in by callback, bytes out by call. Two
+ * kinds:
+ * - over a node socket (TCP, TLS): plain event listeners, no fiber — an idle session costs
+ *   the socket and its listeners, nothing more (measured: a platform socket's reader fiber
+ *   and writer took ~20 KiB of heap per idle session);
+ * - over any `@effect/platform` Socket (the in-memory pair of the test kit, or a user's):
+ *   a reader fiber and a writer fiber, started with the wire and interrupted by `end`.
+ */
+import * as Socket from "@effect/platform/Socket"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
+import * as Runtime from "effect/Runtime"
+import * as Scope from "effect/Scope"
+import type * as Net from "node:net"
+
+/** @internal */
+export interface Handlers {
+  readonly onData: (chunk: Uint8Array) => void
+  /** Once: the peer closed (`error` undefined, or a close event) or the connection failed. */
+  readonly onEnd: (error: unknown) => void
+  /** A write answered `false` earlier, and the wire takes more now. */
+  readonly onDrain: () => void
+}
+
+/** @internal */
+export interface Wire {
+  readonly start: (handlers: Handlers) => void
+  /**
+   * Writes `bytes`; `done` is called once they are handed over (or the wire failed). Answers
+   * `false` when the caller should hold further writes until `onDrain`.
+   */
+  readonly write: (bytes: Uint8Array, done?: () => void) => boolean
+  /** Ends the connection after what was written goes out. */
+  readonly end: () => void
+}
+
+/** @internal */
+export class CloseError extends Error {
+  constructor(readonly reason: "Close" | "Error", cause?: unknown) {
+    super(reason === "Close" ? "connection closed" : "connection failed", { cause })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** @internal */
+export class NetWire implements Wire {
+  private handlers: Handlers | undefined = undefined
+  private ended = false
+  constructor(readonly conn: Net.Socket) {}
+
+  start(handlers: Handlers): void {
+    this.handlers = handlers
+    const conn = this.conn
+    conn.on("data", handlers.onData)
+    conn.on("drain", handlers.onDrain)
+    conn.on("error", (error) => this.finish(error))
+    conn.on("close", () => this.finish(undefined))
+    conn.on("end", () => this.finish(undefined))
+    if (conn.destroyed) this.finish(undefined)
+  }
+
+  private finish(error: unknown): void {
+    if (this.ended) return
+    this.ended = true
+    this.handlers?.onEnd(error)
+  }
+
+  write(bytes: Uint8Array, done?: () => void): boolean {
+    if (this.conn.destroyed || this.conn.writableEnded) {
+      done?.()
+      return true
+    }
+    return this.conn.write(bytes, done)
+  }
+
+  end(): void {
+    // What is queued goes out, then the socket closes; a peer that stopped reading cannot
+    // hold it open once the writable side is done.
+    if (!this.conn.destroyed) this.conn.destroySoon()
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** @internal */
+export class PlatformWire implements Wire {
+  private readonly scope = Effect.runSync(Scope.make())
+  private reader: Fiber.RuntimeFiber<void, never> | undefined = undefined
+  private queue: Array<Uint8Array> = []
+  private callbacks: Array<() => void> = []
+  private writing = false
+  private handlers: Handlers | undefined = undefined
+  private write_: ((bytes: Uint8Array) => Effect.Effect<void, Socket.SocketError>) | undefined = undefined
+  private closed = false
+
+  constructor(readonly socket: Socket.Socket, readonly runtime: Runtime.Runtime<never>) {}
+
+  start(handlers: Handlers): void {
+    this.handlers = handlers
+    this.write_ = Runtime.runSync(this.runtime)(Scope.extend(this.socket.writer, this.scope))
+    this.reader = Runtime.runFork(this.runtime)(
+      Effect.matchCause(this.socket.run(handlers.onData), {
+        onSuccess: () => handlers.onEnd(undefined),
+        onFailure: (cause) => {
+          if (Cause.isInterruptedOnly(cause)) return
+          const error = Cause.squash(cause)
+          handlers.onEnd(
+            Socket.isSocketError(error) && error.reason === "Close" ? new CloseError("Close", error) : error
+          )
+        }
+      })
+    )
+  }
+
+  write(bytes: Uint8Array, done?: () => void): boolean {
+    if (this.closed) {
+      done?.()
+      return true
+    }
+    this.queue.push(bytes)
+    if (done !== undefined) this.callbacks.push(done)
+    if (this.writing) return false
+    this.writing = true
+    this.pump()
+    return !this.writing
+  }
+
+  /** One write at a time, as the platform socket wants; what comes meanwhile goes together. */
+  private pump(): void {
+    const chunks = this.queue
+    const callbacks = this.callbacks
+    this.queue = []
+    this.callbacks = []
+    const bytes = chunks.length === 1 ? chunks[0]! : concat(chunks)
+    Runtime.runCallback(this.runtime)(this.write_!(bytes), {
+      onExit: (exit) => {
+        for (const f of callbacks) f()
+        if (Exit.isFailure(exit) && !Exit.isInterrupted(exit)) {
+          this.closed = true
+          this.handlers?.onEnd(Cause.squash(exit.cause))
+        }
+        if (this.queue.length > 0 && !this.closed) return this.pump()
+        this.writing = false
+        this.handlers?.onDrain()
+      }
+    })
+  }
+
+  end(): void {
+    if (this.closed) return
+    this.closed = true
+    const reader = this.reader
+    Runtime.runFork(this.runtime)(
+      Effect.zipRight(
+        reader === undefined ? Effect.void : reader.interruptAsFork(FiberId.none),
+        Scope.close(this.scope, Exit.void)
+      )
+    )
+  }
+}
+
+const concat = (chunks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let size = 0
+  for (const chunk of chunks) size += chunk.length
+  const out = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
