@@ -112,7 +112,11 @@ const readU32 = (bytes: Uint8Array, at: number): number =>
 class FramerImpl implements Framer {
   readonly maxLength: number
   /** The first octets of a PDU whose command_length is not known yet (or is bad). */
-  private readonly head = new Uint8Array(HEADER_LENGTH)
+  private head_: Uint8Array | undefined = undefined
+  /** Made when a chunk ends inside a header: most sessions never need it. */
+  private get head(): Uint8Array {
+    return (this.head_ ??= new Uint8Array(HEADER_LENGTH))
+  }
   private headLength = 0
   /** A PDU of known, valid length being filled across chunks. */
   private partial: Uint8Array | undefined = undefined

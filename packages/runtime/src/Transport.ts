@@ -230,10 +230,14 @@ export const listen = (options?: ListenOptions): Effect.Effect<Listener, Transpo
     const open = new Set<Net.Socket>()
     const useTls = options?.tls !== undefined
 
+    // One listener for every connection, called with the socket as `this`.
+    function forget(this: Net.Socket) {
+      open.delete(this)
+    }
     const onConnection = (conn: Net.Socket) => {
       prepare(conn)
       open.add(conn)
-      conn.once("close", () => open.delete(conn))
+      conn.on("close", forget)
       Queue.unsafeOffer(incoming, conn)
     }
     const server: Net.Server = useTls

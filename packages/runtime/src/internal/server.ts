@@ -37,6 +37,7 @@ interface Entry {
   binding: boolean
   /** Bound and not closed: deliveries may use it. */
   usable: boolean
+  readonly hooks: Hooks | undefined
 }
 
 interface Hooks {
@@ -169,7 +170,7 @@ export const make = <R>(
         entry.kind = kind
         entry.boundAt = clock.unsafeCurrentTimeMillis()
         entry.context = { sessionId: entry.id, systemId: request.systemId, kind, peer: entry.peer, session }
-        if (session instanceof internalSession.SessionCore) session.annotations.system_id = request.systemId
+        if (session instanceof internalSession.SessionCore) session.systemId = request.systemId
         // Sent here rather than returned, so that the session is bound when `send` returns and
         // deliveries may use it at once.
         const response = Pdu.make(BindState.bindResponseOf(kind), {
@@ -188,7 +189,11 @@ export const make = <R>(
         return Session.noResponse
       })
 
-    const handlerFor = (entry: Entry, hooks: Hooks | undefined): Session.Handler => (request, session) => {
+    /** One handler for every session: the entry is looked up by the session's id. */
+    const handler: Session.Handler = (request, session) => {
+      const entry = entries.get(session.id)
+      if (entry === undefined) return Effect.succeed(CommandStatus.ESME_RSYSERR)
+      const hooks = entry.hooks
       switch (request._tag) {
         case "bind_transmitter":
         case "bind_receiver":
@@ -213,7 +218,19 @@ export const make = <R>(
 
     // --- sessions: no fiber of their own; each leaves the registry from its close callback
 
-    const env = yield* internalSession.makeEnv()
+    const settings = new internalSession.Settings({ ...sessionOptions, role: "smsc", handler })
+    const env: internalSession.Env = {
+      ...(yield* internalSession.makeEnv()),
+      onClosed: (session, reason) => {
+        const entry = entries.get(session.id)
+        if (entry === undefined) return
+        entries.delete(session.id)
+        entry.usable = false
+        removeReceiver(entry)
+        notify()
+        publish(ServerEvent.Closed({ sessionId: session.id, systemId: entry.systemId, reason }))
+      }
+    }
 
     const attach = (id: string, connection: Transport.Connection, hooks?: Hooks): internalSession.SessionCore => {
       const entry: Entry = {
@@ -226,26 +243,18 @@ export const make = <R>(
         boundAt: undefined,
         context: undefined,
         binding: false,
-        usable: false
+        usable: false,
+        hooks
       }
-      const options: Session.Options = {
-        ...sessionOptions,
-        role: "smsc",
-        id,
-        peer: connection.peer,
-        handler: handlerFor(entry, hooks)
-      }
-      const session = internalSession.start(internalSession.wireOf(connection, env), options, env)
-      entry.session = session
       entries.set(id, entry)
+      const session = internalSession.start(
+        internalSession.wireOf(connection, env),
+        { role: "smsc", id, peer: connection.peer },
+        env,
+        settings
+      )
+      entry.session = session
       publish(ServerEvent.Connected({ sessionId: id, peer: connection.peer }))
-      session.onClosed((reason) => {
-        entries.delete(id)
-        entry.usable = false
-        removeReceiver(entry)
-        notify()
-        publish(ServerEvent.Closed({ sessionId: id, systemId: entry.systemId, reason }))
-      })
       if (hooks?.outbind !== undefined) Runtime.runFork(env.runtime)(Effect.ignore(session.send(hooks.outbind)))
       return session
     }
@@ -367,7 +376,10 @@ export const make = <R>(
           const next = yield* Effect.either(driver.next(outcome))
           if (Either.isLeft(next)) return yield* exhausted()
         }
-      }).pipe(Effect.withSpan("SmppServer.deliver", { attributes: { systemId } }))
+      }).pipe(
+        // No stack trace captured: it cost more than the delivery itself (a gateway's hot path).
+        Effect.withSpan("SmppServer.deliver", { attributes: { systemId }, captureStackTrace: false })
+      )
 
     // --- outbind
 

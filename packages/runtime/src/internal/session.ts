@@ -65,7 +65,7 @@ import {
   WindowTimeout
 } from "../SessionError.js"
 import * as Deadlines from "./deadlines.js"
-import { CloseError, NetWire, PlatformWire, type Wire } from "./wire.js"
+import { CloseError, type Handlers, NetWire, PlatformWire, type Wire } from "./wire.js"
 
 /** @internal */
 export const noResponse: unique symbol = Symbol.for("@effect-smpp/runtime/Session/noResponse")
@@ -271,10 +271,12 @@ export interface Env {
   readonly clock: Clock.Clock
   readonly deadlines: Deadlines.Deadlines
   readonly minimumLogLevel: LogLevel.LogLevel
+  /** Called once a session is closed (a server's registry). */
+  readonly onClosed?: ((session: SessionCore, reason: SessionClosed) => void) | undefined
 }
 
-/** Settled configuration of one session. */
-class Settings {
+/** Settled configuration: a server's sessions share one. */
+export class Settings {
   readonly maxLength: number
   readonly windowSize: number
   readonly windowTimeout: number
@@ -318,8 +320,7 @@ class Settings {
 const NOT_CLOSED: SessionClosed | undefined = undefined
 
 /** @internal */
-export class SessionCore implements Session.Session, Deadlines.Timed {
-  readonly settings: Settings
+export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   current: BindState.State = "OPEN"
   readonly openedAt: number
   /** Why it closes (the first reason wins); set from the first close request on. */
@@ -371,22 +372,29 @@ export class SessionCore implements Session.Session, Deadlines.Timed {
   private events: Array<LogEvent> | undefined = undefined
   private logging = false
   private stateHub: PubSub.PubSub<BindState.State> | undefined = undefined
-  /** Log annotations; `system_id` is added by the server once bound. */
-  readonly annotations: Record<string, string>
+  /** For logs: set by the server once bound. */
+  systemId: string | undefined = undefined
 
   constructor(
     readonly id: string,
     readonly role: BindState.Role,
-    options: Session.Options,
+    readonly peer: string | undefined,
+    readonly settings: Settings,
     private readonly wire: Wire,
     private readonly env: Env
   ) {
-    this.settings = new Settings(options)
     this.openedAt = env.clock.unsafeCurrentTimeMillis()
-    this.framer = Framer.make({ maxLength: this.settings.maxLength })
-    this.keepalive = Keepalive.make(this.settings.keepalive, this.openedAt)
-    this.annotations = options.peer === undefined ? { session: id, role } : { session: id, role, peer: options.peer }
+    this.framer = Framer.make({ maxLength: settings.maxLength })
+    this.keepalive = Keepalive.make(settings.keepalive, this.openedAt)
     sessions.unsafeModify(1, stateLabels.OPEN)
+  }
+
+  /** Log annotations: session id, role, peer and (once bound, on a server) system_id. */
+  annotations(): Record<string, string> {
+    const annotations: Record<string, string> = { session: this.id, role: this.role }
+    if (this.peer !== undefined) annotations.peer = this.peer
+    if (this.systemId !== undefined) annotations.system_id = this.systemId
+    return annotations
   }
 
   /** Starts reading and the timers. */
@@ -397,9 +405,11 @@ export class SessionCore implements Session.Session, Deadlines.Timed {
 
   // --- wire callbacks (the wire calls them as methods of this object)
 
-  readonly onData = (chunk: Uint8Array): void => this.onChunk(chunk)
+  onData(chunk: Uint8Array): void {
+    this.onChunk(chunk)
+  }
 
-  readonly onEnd = (error: unknown): void => {
+  onEnd(error: unknown): void {
     this.socketGone = true
     if (error === undefined || (error instanceof CloseError && error.reason === "Close")) {
       this.requestClose("PeerClosed", false, error)
@@ -408,7 +418,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed {
     }
   }
 
-  readonly onDrain = (): void => {
+  onDrain(): void {
     this.writeBlocked = false
     if (this.outbound.length > 0) this.markDirty()
   }
@@ -449,7 +459,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed {
   /** Forks `effect` with the session's log annotations; interrupted when the session closes. */
   private spawn(effect: Effect.Effect<void>): void {
     const fibers = (this.fibers ??= new Set())
-    const fiber = Runtime.runFork(this.env.runtime)(Effect.annotateLogs(effect, this.annotations), {
+    const fiber = Runtime.runFork(this.env.runtime)(Effect.annotateLogs(effect, this.annotations()), {
       immediate: false
     })
     fibers.add(fiber)
@@ -481,7 +491,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed {
       this.graceful = graceful
       this.hardStop = Deferred.unsafeMake<void>(FiberId.none)
       if (!graceful) Deferred.unsafeDone(this.hardStop, Exit.void)
-      Runtime.runFork(this.env.runtime)(Effect.annotateLogs(this.supervisor(), this.annotations), {
+      Runtime.runFork(this.env.runtime)(Effect.annotateLogs(this.supervisor(), this.annotations()), {
         immediate: false
       })
     } else if (!graceful) {
@@ -1228,6 +1238,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed {
       const waiters = self.closedWaiters
       self.closedWaiters = undefined
       if (waiters !== undefined) for (const f of waiters) f(reason)
+      self.env.onClosed?.(self, reason)
     })
   }
 
@@ -1322,9 +1333,9 @@ export const makeEnv = (deadlines?: Deadlines.Deadlines): Effect.Effect<Env, nev
   })
 
 /** @internal A session over a wire, started; it closes when asked (no Scope of its own). */
-export const start = (wire: Wire, options: Session.Options, env: Env): SessionCore => {
+export const start = (wire: Wire, options: Session.Options, env: Env, settings?: Settings): SessionCore => {
   const id = options.id ?? `${options.role}-${++sessionCounter}`
-  const core = new SessionCore(id, options.role, options, wire, env)
+  const core = new SessionCore(id, options.role, options.peer, settings ?? new Settings(options), wire, env)
   core.start()
   return core
 }

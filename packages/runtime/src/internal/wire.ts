@@ -47,24 +47,46 @@ export class CloseError extends Error {
 
 // ---------------------------------------------------------------------------------------------
 
+const wireKey: unique symbol = Symbol("effect-smpp/wire")
+
+type WiredSocket = Net.Socket & { [wireKey]?: NetWire }
+
+// Listeners shared by every socket (node calls them with the socket as `this`): no closure
+// per connection.
+function onNetData(this: WiredSocket, chunk: Uint8Array): void {
+  this[wireKey]?.handlers?.onData(chunk)
+}
+function onNetDrain(this: WiredSocket): void {
+  this[wireKey]?.handlers?.onDrain()
+}
+function onNetError(this: WiredSocket, error: Error): void {
+  this[wireKey]?.finish(error)
+}
+function onNetClose(this: WiredSocket): void {
+  this[wireKey]?.finish(undefined)
+}
+
 /** @internal */
 export class NetWire implements Wire {
-  private handlers: Handlers | undefined = undefined
+  handlers: Handlers | undefined = undefined
   private ended = false
   constructor(readonly conn: Net.Socket) {}
 
   start(handlers: Handlers): void {
     this.handlers = handlers
-    const conn = this.conn
-    conn.on("data", handlers.onData)
-    conn.on("drain", handlers.onDrain)
-    conn.on("error", (error) => this.finish(error))
-    conn.on("close", () => this.finish(undefined))
-    conn.on("end", () => this.finish(undefined))
+    const conn = this.conn as WiredSocket
+    conn[wireKey] = this
+    // Ours replaces the listener that kept an early error from being uncaught.
+    conn.removeAllListeners("error")
+    conn.on("error", onNetError)
+    conn.on("close", onNetClose)
+    conn.on("end", onNetClose)
+    conn.on("drain", onNetDrain)
+    conn.on("data", onNetData)
     if (conn.destroyed) this.finish(undefined)
   }
 
-  private finish(error: unknown): void {
+  finish(error: unknown): void {
     if (this.ended) return
     this.ended = true
     this.handlers?.onEnd(error)
@@ -104,7 +126,7 @@ export class PlatformWire implements Wire {
     this.handlers = handlers
     this.write_ = Runtime.runSync(this.runtime)(Scope.extend(this.socket.writer, this.scope))
     this.reader = Runtime.runFork(this.runtime)(
-      Effect.matchCause(this.socket.run(handlers.onData), {
+      Effect.matchCause(this.socket.run((chunk) => handlers.onData(chunk)), {
         onSuccess: () => handlers.onEnd(undefined),
         onFailure: (cause) => {
           if (Cause.isInterruptedOnly(cause)) return
