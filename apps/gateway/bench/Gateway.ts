@@ -6,7 +6,10 @@
  *
  *   npx tsx apps/gateway/bench/Gateway.ts [messages] [sessions] [window] [--no-dlr] [--prof DIR]
  *
- * `--prof DIR` runs the gateway under `node --cpu-prof --cpu-prof-dir DIR`.
+ * `--prof DIR` runs the gateway under `node --cpu-prof --cpu-prof-dir DIR`. It prints the
+ * gateway's CPU time per message and this process's (the client's): on a shared machine
+ * those vary less than msgs/s. `GATEWAY_BIN` runs another entry point than `bin/smpp.js`
+ * (e.g. an esbuild bundle of `src/main.ts`, to compare with tsx's loader).
  */
 import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
@@ -32,7 +35,7 @@ const dlr = !flag("--no-dlr")
 const prof = valueOf("--prof")
 
 const here = dirname(fileURLToPath(import.meta.url))
-const bin = join(here, "..", "bin", "smpp.js")
+const bin = process.env.GATEWAY_BIN ?? join(here, "..", "bin", "smpp.js")
 const dir = mkdtempSync(join(tmpdir(), "gateway-bench-"))
 const configFile = join(dir, "config.json")
 writeFileSync(
@@ -78,6 +81,7 @@ const stop = () =>
 
 try {
   const cpuBefore = cpuMillis()
+  const clientBefore = process.cpuUsage()
   const report = await Effect.runPromise(
     bench({
       host: "127.0.0.1",
@@ -101,10 +105,16 @@ try {
     )
   )
   const cpu = cpuMillis() - cpuBefore
+  const client = process.cpuUsage(clientBefore)
+  const clientCpu = (client.user + client.system) / 1000
   console.log(
     `gateway CPU  ${(cpu / 1000).toFixed(1)} s for ${report.accepted} messages: ` +
       `${((cpu * 1000) / Math.max(1, report.accepted)).toFixed(0)} µs per message ` +
       `(${Math.round((report.accepted * 1000) / cpu)} msgs per CPU-second)`
+  )
+  console.log(
+    `client CPU   ${(clientCpu / 1000).toFixed(1)} s: ` +
+      `${((clientCpu * 1000) / Math.max(1, report.accepted)).toFixed(0)} µs per message`
   )
 } finally {
   await stop()

@@ -2,25 +2,32 @@
  * Takes receipts and MOs from the `DeliveryQueue` to the customers' receiver sessions.
  *
  * One worker per account that has a receiver (RX or TRX) session bound: it leases the
- * account's due items (`DeliveryQueue.take`), sends each with `SmppServer.deliver` (round
- * robin over the account's receiver sessions; one attempt each, the queue's schedule decides
- * the next), `ack`s it on ESME_ROK and `retry`s it otherwise. With no receiver left the
+ * account's due items (`DeliveryQueue.take`), sends each to one of the account's receiver
+ * sessions (one attempt each, the queue's schedule decides the next), `ack`s it on ESME_ROK
+ * and `retry`s it otherwise. With no receiver left the
  * worker ends, giving back what it had leased untried; it starts again when a receiver
  * binds. It sleeps until the account's next item is due, woken earlier by `enqueue`
  * (`DeliveryQueue.subscribe`), by its own deliveries being retried, and, when all its
  * slots (`maxInFlight`) are taken, by one ending. The queue is persisted, so after a
  * restart the items are delivered once a receiver binds again.
  *
+ * Each item is sent straight on one of the account's receiver sessions (round robin, the
+ * list read once per `take`), one fiber per delivery and no log annotations, span or retry
+ * schedule per item; only when that session cannot take it (closing, window stuck) does
+ * `SmppServer.deliver` look for another. Acks are batched by the queue. The workers run with
+ * the tracer off.
+ *
  * Accounts listed in `dataSm` get data_sm instead of deliver_sm (the body in message_payload).
  *
  * @since 0.1.0
  */
+import type * as Session from "@effect-smpp/runtime/Session"
 import * as SmppServer from "@effect-smpp/runtime/SmppServer"
+import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import * as Pdu from "@effect-smpp/schema/Pdu"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -86,18 +93,70 @@ export const make = (options?: Options) =>
     const workers = yield* FiberSet.make<void, never>()
     const wakes = new Map<string, Queue.Queue<void>>()
 
+    const requestOptions = options?.timeout === undefined ? undefined : { timeout: options.timeout }
+    const receiversOf = (account: string) => Effect.map(server.sessionsOf(account), (infos) => infos.filter(isReceiver))
     const hasReceiver = (account: string) => Effect.map(server.sessionsOf(account), (infos) => infos.some(isReceiver))
 
-    /** One attempt; whether the item is still queued (retried or given back) rather than done. */
-    const deliverOne = (item: DeliveryItem): Effect.Effect<boolean> =>
-      Effect.gen(function*() {
-        const pdu = dataSm.has(item.account) ? toDataSm(item.pdu) : item.pdu
-        const result = yield* Effect.either(server.deliver(item.account, pdu, deliverOptions))
-        if (Either.isRight(result)) {
-          yield* queue.ack(item.id)
-          return false
+    const pduOf = (item: DeliveryItem) => dataSm.has(item.account) ? toDataSm(item.pdu) : item.pdu
+
+    const acknowledged = (item: DeliveryItem) =>
+      Effect.as(Effect.catchAll(queue.ack(item.id), (error) => failedToRecord(item, error)), false)
+
+    /**
+     * One attempt, on the session the worker picked; whether the item is still queued (retried
+     * or given back) rather than done. The request goes straight to the session: a response
+     * (whatever its status), a generic_nack or no answer in time is the attempt's outcome. Only
+     * when the session could not take it (closing, window stuck) does `SmppServer.deliver` try
+     * the account's other sessions.
+     */
+    const deliverOne = (item: DeliveryItem, session: Session.Session): Effect.Effect<boolean> =>
+      Effect.matchEffect(session.request(pduOf(item), requestOptions), {
+        onSuccess: (response) =>
+          response.commandStatus === CommandStatus.ESME_ROK
+            ? acknowledged(item)
+            : deliveryFailed(item, new SmppServer.DeliveryError({
+              reason: "Refused",
+              systemId: item.account,
+              status: response.commandStatus
+            })),
+        onFailure: (error) => {
+          switch (error._tag) {
+            case "ResponseTimeout":
+            case "MalformedResponse":
+              // an attempt without an answer: the queue's schedule decides the next
+              return deliveryFailed(item, new SmppServer.DeliveryError({ reason: "Exhausted", systemId: item.account }))
+            case "GenericNack":
+              return deliveryFailed(
+                item,
+                new SmppServer.DeliveryError({ reason: "Refused", systemId: item.account, status: error.status })
+              )
+            case "EncodeError":
+              return deliveryFailed(
+                item,
+                new SmppServer.DeliveryError({ reason: "Invalid", systemId: item.account, cause: error })
+              )
+            default:
+              // the session is closing or stuck: another of the account's sessions, if any
+              return deliverAnywhere(item)
+          }
         }
-        const error = result.left
+      })
+
+    /** One attempt through `SmppServer.deliver` (any receiver session of the account). */
+    const deliverAnywhere = (item: DeliveryItem): Effect.Effect<boolean> =>
+      Effect.matchEffect(server.deliver(item.account, pduOf(item), deliverOptions), {
+        onSuccess: () => acknowledged(item),
+        onFailure: (error) => deliveryFailed(item, error)
+      })
+
+    // the log annotations are made only here: per delivery they would cost more than the send
+    const failedToRecord = (item: DeliveryItem, error: unknown) =>
+      Effect.logError(`delivery ${item.id} could not be recorded`, error).pipe(
+        Effect.annotateLogs({ account: item.account, delivery: String(item.id) })
+      )
+
+    const deliveryFailed = (item: DeliveryItem, error: SmppServer.DeliveryError): Effect.Effect<boolean> =>
+      Effect.gen(function*() {
         if (error.reason === "Invalid") {
           // cannot ever be sent: drop it rather than retry it until its TTL
           yield* Effect.logError(`delivery ${item.id} cannot be encoded: dropped`, error.cause)
@@ -115,7 +174,7 @@ export const make = (options?: Options) =>
         }
         return true
       }).pipe(
-        Effect.catchAll((error) => Effect.as(Effect.logError(`delivery ${item.id} could not be recorded`, error), true)),
+        Effect.catchAll((error) => Effect.as(failedToRecord(item, error), true)),
         Effect.annotateLogs({ account: item.account, delivery: String(item.id) })
       )
 
@@ -132,13 +191,19 @@ export const make = (options?: Options) =>
             inFlight--
             return requeued || waitingForSlots ? signal : Effect.void
           })
-        while (yield* hasReceiver(account)) {
-          // take while items are due and slots are free
+        let turn = 0
+        while (true) {
+          const receivers = yield* receiversOf(account)
+          if (receivers.length === 0) break
+          // take while items are due and slots are free; round robin over the receivers
           while (inFlight < maxInFlight) {
             const free = maxInFlight - inFlight
             const items = yield* queue.take(account, { limit: free })
             inFlight += items.length
-            for (const item of items) yield* FiberSet.run(deliveries, Effect.flatMap(deliverOne(item), finished))
+            for (const item of items) {
+              const session = receivers[turn++ % receivers.length].session
+              yield* FiberSet.run(deliveries, Effect.flatMap(deliverOne(item, session), finished))
+            }
             if (items.length < free) break
           }
           if (inFlight >= maxInFlight) {
@@ -165,7 +230,8 @@ export const make = (options?: Options) =>
         Effect.ensuring(Effect.sync(() => {
           if (wakes.get(account) === wake) wakes.delete(account)
         })),
-        Effect.annotateLogs({ module: "Deliverer", account })
+        Effect.annotateLogs({ module: "Deliverer", account }),
+        Effect.withTracerEnabled(false)
       )
 
     /** Wakes the account's worker, or starts one if a receiver is bound. */

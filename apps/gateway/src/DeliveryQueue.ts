@@ -17,6 +17,11 @@
  * line; for a receipt, the message's `receipt` becomes `expired` (or `dropped` when the
  * schedule gives up). The deliver_sm is stored encoded (the codec's own bytes), TLVs and all.
  *
+ * Writes (`enqueue`, `enqueueAll`, `ack`) are group-committed like the message store's, with
+ * multi-row statements of a few fixed sizes; `writeAll` inserts in the caller's transaction
+ * instead (then `announce` wakes the deliverers), so that `Outcomes` commits a chunk's states
+ * and receipts at once. A `take` is one UPDATE … RETURNING of up to `limit` rows.
+ *
  * @since 0.1.0
  */
 import type { MigrationError } from "@effect/sql/Migrator"
@@ -41,6 +46,7 @@ import type * as Scope from "effect/Scope"
 import { GatewayConfig } from "./GatewayConfig.js"
 import * as Batcher from "./internal/batcher.js"
 import { bufferOf, bytesOf } from "./internal/bytes.js"
+import * as SqlRows from "./internal/sqlRows.js"
 import { Migrations } from "./Migrations.js"
 
 /**
@@ -217,15 +223,6 @@ type Write =
 
 type Written = number | Array<number> | undefined
 
-// 9 columns: 500 rows stay far below SQLite's 32766 bound parameters per statement
-const CHUNK = 500
-
-const chunks = <A>(items: ReadonlyArray<A>): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
-  return out
-}
-
 /**
  * Builds the queue over the `SqlClient` in context; its sweeper runs in the Scope.
  *
@@ -250,32 +247,21 @@ export const make = (options?: Options) =>
       ids.length === 0
         ? Effect.void
         : Effect.forEach(
-          chunks(ids),
+          SqlRows.chunks(ids),
           (chunk) => sql`UPDATE messages SET receipt = ${status}, updated_at = ${now} WHERE ${sql.in("id", chunk)}`,
           { discard: true }
         )
 
-    const runBatch = (writes: ReadonlyArray<Write>) =>
-      sql.withTransaction(Effect.gen(function*() {
-        const results = new Array<Written>(writes.length)
+    // Inserts the entries in the caller's transaction and marks their messages' receipts
+    // queued; their ids, in order.
+    const insert = (entries: ReadonlyArray<EnqueueEntry>, now: number) =>
+      Effect.gen(function*() {
+        const ids = new Array<number>(entries.length)
         const receipts: Array<string> = []
-        const acks: Array<number> = []
-        // every row to insert, with where its id goes: results[write] itself (slot -1) or
-        // results[write][slot]
-        const inserts: Array<{ readonly entry: EnqueueEntry; readonly write: number; readonly slot: number }> = []
-        let now = 0
-        for (let i = 0; i < writes.length; i++) {
-          const write = writes[i]
-          now = Math.max(now, write.now)
-          if (write._tag === "Ack") acks.push(write.id)
-          else if (write._tag === "Enqueue") inserts.push({ entry: write, write: i, slot: -1 })
-          else {
-            results[i] = new Array<number>(write.entries.length)
-            for (let j = 0; j < write.entries.length; j++) inserts.push({ entry: write.entries[j], write: i, slot: j })
-          }
-        }
-        for (const chunk of chunks(inserts)) {
-          const rows = chunk.map(({ entry }) => {
+        let offset = 0
+        // 9 columns: 256 rows stay far below SQLite's 32766 bound parameters per statement
+        for (const chunk of SqlRows.chunks(entries)) {
+          const rows = chunk.map((entry) => {
             if (entry.messageId !== null && entry.kind === "receipt") receipts.push(entry.messageId)
             return {
               account: entry.account,
@@ -291,17 +277,44 @@ export const make = (options?: Options) =>
           })
           // one statement per chunk: the keys are handed out in the order of the rows (an
           // autoincrement / a sequence, within one statement), whatever order RETURNING lists them in
-          const ids = (yield* sql<{ id: number | string }>`INSERT INTO delivery_queue ${sql.insert(rows)} RETURNING id`)
+          const chunkIds = (yield* sql<{ id: number | string }>`INSERT INTO delivery_queue ${
+            sql.insert(rows)
+          } RETURNING id`)
             .map((row) => Number(row.id))
             .sort((a, b) => a - b)
-          for (let j = 0; j < chunk.length; j++) {
-            const target = chunk[j]
-            if (target.slot < 0) results[target.write] = ids[j]
-            else (results[target.write] as Array<number>)[target.slot] = ids[j]
-          }
+          for (let j = 0; j < chunk.length; j++) ids[offset + j] = chunkIds[j]
+          offset += chunk.length
         }
         yield* setReceipt("queued", now, receipts)
-        for (const chunk of chunks(acks)) {
+        return ids
+      })
+
+    const runBatch = (writes: ReadonlyArray<Write>) =>
+      sql.withTransaction(Effect.gen(function*() {
+        const results = new Array<Written>(writes.length)
+        const acks: Array<number> = []
+        const entries: Array<EnqueueEntry> = []
+        let now = 0
+        for (let i = 0; i < writes.length; i++) {
+          const write = writes[i]
+          now = Math.max(now, write.now)
+          if (write._tag === "Ack") acks.push(write.id)
+          else if (write._tag === "Enqueue") entries.push(write)
+          else for (const entry of write.entries) entries.push(entry)
+        }
+        if (entries.length > 0) {
+          const ids = yield* insert(entries, now)
+          let k = 0
+          for (let i = 0; i < writes.length; i++) {
+            const write = writes[i]
+            if (write._tag === "Enqueue") results[i] = ids[k++]
+            else if (write._tag === "EnqueueMany") {
+              results[i] = ids.slice(k, k + write.entries.length)
+              k += write.entries.length
+            }
+          }
+        }
+        for (const chunk of SqlRows.chunks(acks)) {
           yield* sql`UPDATE messages SET receipt = 'delivered', updated_at = ${now} WHERE id IN (
             SELECT message_id FROM delivery_queue WHERE ${sql.in("id", chunk)} AND kind = 'receipt'
             AND message_id IS NOT NULL)`
@@ -348,15 +361,11 @@ export const make = (options?: Options) =>
         }
       })
 
-    const enqueueAll = (
-      requests: ReadonlyArray<EnqueueRequest>
-    ): Effect.Effect<ReadonlyArray<DeliveryItem>, DeliveryQueueError> =>
+    // the rows of many requests; a deliver_sm that cannot be encoded is logged and left out
+    const prepareAll = (requests: ReadonlyArray<EnqueueRequest>, now: number) =>
       Effect.gen(function*() {
-        if (requests.length === 0) return []
-        const now = yield* Clock.currentTimeMillis
         const entries: Array<EnqueueEntry> = []
         const pdus: Array<Pdu.DeliverSm> = []
-        const kept: Array<EnqueueRequest> = []
         for (const request of requests) {
           const pdu = Pdu.DeliverSm.make({ ...request.pdu, sequenceNumber: 0, commandStatus: 0 }, true)
           const bytes = Codec.encodeEither(pdu)
@@ -365,7 +374,6 @@ export const make = (options?: Options) =>
             yield* Effect.logError(`not a valid deliver_sm for ${request.account}: ${bytes.left.message}`)
             continue
           }
-          kept.push(request)
           pdus.push(pdu)
           entries.push({
             account: request.account,
@@ -376,27 +384,63 @@ export const make = (options?: Options) =>
             expiresAt: now + (request.ttl === undefined ? ttl : Duration.toMillis(request.ttl))
           })
         }
+        return { entries, pdus }
+      })
+
+    const itemsOf = (
+      entries: ReadonlyArray<EnqueueEntry>,
+      pdus: ReadonlyArray<Pdu.DeliverSm>,
+      ids: ReadonlyArray<number>
+    ): Array<DeliveryItem> => {
+      const items = new Array<DeliveryItem>(entries.length)
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]
+        items[i] = {
+          id: ids[i],
+          account: entry.account,
+          kind: entry.kind,
+          messageId: entry.messageId,
+          pdu: pdus[i],
+          attempts: 0,
+          createdAt: entry.now,
+          nextAttemptAt: entry.now,
+          expiresAt: entry.expiresAt
+        }
+      }
+      return items
+    }
+
+    const announce = (items: ReadonlyArray<DeliveryItem>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        const accounts = new Set<string>()
+        for (const item of items) accounts.add(item.account)
+        return Effect.forEach(accounts, (account) => PubSub.publish(enqueued, account), { discard: true })
+      })
+
+    const enqueueAll = (
+      requests: ReadonlyArray<EnqueueRequest>
+    ): Effect.Effect<ReadonlyArray<DeliveryItem>, DeliveryQueueError> =>
+      Effect.gen(function*() {
+        if (requests.length === 0) return []
+        const now = yield* Clock.currentTimeMillis
+        const { entries, pdus } = yield* prepareAll(requests, now)
         if (entries.length === 0) return []
         const ids = (yield* batcher.submit({ _tag: "EnqueueMany", entries, now })) as Array<number>
-        const accounts = new Set<string>()
-        const items = new Array<DeliveryItem>(entries.length)
-        for (let i = 0; i < entries.length; i++) {
-          const entry = entries[i]
-          accounts.add(entry.account)
-          items[i] = {
-            id: ids[i],
-            account: entry.account,
-            kind: entry.kind,
-            messageId: entry.messageId,
-            pdu: pdus[i],
-            attempts: 0,
-            createdAt: now,
-            nextAttemptAt: now,
-            expiresAt: entry.expiresAt
-          }
-        }
-        for (const account of accounts) yield* PubSub.publish(enqueued, account)
+        const items = itemsOf(entries, pdus, ids)
+        yield* announce(items)
         return items
+      })
+
+    const writeAll = (
+      requests: ReadonlyArray<EnqueueRequest>
+    ): Effect.Effect<ReadonlyArray<DeliveryItem>, DeliveryQueueError> =>
+      Effect.gen(function*() {
+        if (requests.length === 0) return []
+        const now = yield* Clock.currentTimeMillis
+        const { entries, pdus } = yield* prepareAll(requests, now)
+        if (entries.length === 0) return []
+        const ids = yield* query(insert(entries, now))
+        return itemsOf(entries, pdus, ids)
       })
 
     const take = (
@@ -489,6 +533,13 @@ export const make = (options?: Options) =>
        * cannot be encoded is logged and left out. The items queued, in order.
        */
       enqueueAll,
+      /**
+       * `enqueueAll` in the caller's transaction, not batched (the caller commits, then
+       * `announce`s the items): for one that writes other rows in the same transaction.
+       */
+      writeAll,
+      /** Wakes the deliverers of the items' accounts (after `writeAll`'s transaction committed). */
+      announce,
       /** Leases the account's due items (at most `limit`, default 100), oldest first. */
       take,
       /** Acknowledges a delivered item (batched with other acks). */
@@ -506,7 +557,7 @@ export const make = (options?: Options) =>
       /** Gives leased items back, due at once, their attempt not counted. */
       release: (ids: ReadonlyArray<number>): Effect.Effect<void, DeliveryQueueError> =>
         ids.length === 0 ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          query(Effect.forEach(chunks(ids), (chunk) =>
+          query(Effect.forEach(SqlRows.chunks(ids), (chunk) =>
             sql`UPDATE delivery_queue SET leased = 0, attempts = attempts - 1, next_attempt_at = ${now}
               WHERE ${sql.in("id", chunk)} AND leased = 1`, { discard: true }))),
       /** Drops every item past its TTL now (the sweeper does this every `sweepInterval`). */

@@ -6,6 +6,7 @@
  * - `messages`: every accepted message, its state and its receipt's fate.
  * - `gateway_sequences`: blocks of message ids are reserved here, so an id is never given twice.
  * - `delivery_queue`: receipts and MO messages waiting for a customer's `deliver_sm_resp`.
+ * - partial indexes for the start-up recovery (messages en route, receipts never queued).
  *
  * @since 0.1.0
  */
@@ -75,10 +76,24 @@ const initial = Effect.gen(function*() {
   next_attempt_at ${t.int64} NOT NULL,
   expires_at ${t.int64} NOT NULL,
   created_at ${t.int64} NOT NULL,
-  last_status INTEGER
+  last_status ${t.int64}
 )`)
   yield* sql.unsafe(`CREATE INDEX delivery_queue_due ON delivery_queue (account, next_attempt_at)`)
   yield* sql.unsafe(`CREATE INDEX delivery_queue_expiry ON delivery_queue (expires_at)`)
+})
+
+// The start-up recovery reads only messages on their way (resubmitted to a connector that
+// keeps nothing across a restart) and final messages whose receipt was never queued: partial
+// indexes keep those few rows apart, so that a start does not scan every message ever stored.
+// (The queries repeat the indexes' conditions with literals, so that SQLite can use them.)
+const recoveryIndexes = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`CREATE INDEX messages_enroute ON messages (connector, id) WHERE state = 1`)
+  // final (not ENROUTE 1), not cancelled (DELETED 4), a receipt asked for: any outcome (1),
+  // or failures only (2) and not DELIVERED (2)
+  yield* sql.unsafe(`CREATE INDEX messages_receipt_missing ON messages (id)
+      WHERE receipt IS NULL AND state <> 1 AND state <> 4
+      AND (registered_delivery % 4 = 1 OR (registered_delivery % 4 = 2 AND state <> 2))`)
 })
 
 /**
@@ -88,7 +103,8 @@ const initial = Effect.gen(function*() {
  * @category migrations
  */
 export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
-  "1_initial": initial
+  "1_initial": initial,
+  "2_recovery_indexes": recoveryIndexes
 }
 
 /**

@@ -13,9 +13,13 @@
  * - Validity: a sweeper on the Clock sets messages still ENROUTE past their validity period
  *   EXPIRED, with a receipt when asked.
  *
- * The state is committed before the receipt is queued; a crash in between is repaired on
- * start: final messages that asked for a receipt within the delivery TTL and never got
- * one queued are given it then, before the pump takes new events.
+ * Events are taken a chunk at a time: a chunk's states (one multi-row UPDATE), the receipts
+ * they call for and its MOs are written in one transaction, one commit for the lot
+ * (`MessageStore.writeStates`, `DeliveryQueue.writeAll`). A single event goes through the
+ * batched `updateState` then `enqueue`, the state committed before the receipt is queued; a
+ * crash in between is repaired on start: final messages that asked for a receipt within the
+ * delivery TTL and never got one queued are given it then (a partial index keeps those few
+ * rows apart), before the pump takes new events. The pump runs with the tracer off.
  *
  * @since 0.1.0
  */
@@ -231,9 +235,9 @@ export const make = (options?: Options) =>
           Effect.asVoid
         )
 
-    // A chunk of events in one go: one write of all its states, then one write of all the
-    // receipts and MOs (states are committed before their receipts are queued). Should the
-    // batch fail, each event is tried on its own so that one bad event fails only itself.
+    // A chunk of events in one transaction: the states (one multi-row UPDATE per chunk of
+    // rows), then the receipts they call for and the MOs, one commit for all. Should it fail,
+    // each event is tried on its own so that one bad event fails only itself.
     const handleAll = (events: ReadonlyArray<ConnectorEvent>): Effect.Effect<void> => {
       if (events.length === 1) return handle(events[0])
       const updates: Array<{ readonly id: string; readonly update: StateUpdate }> = []
@@ -248,38 +252,25 @@ export const make = (options?: Options) =>
           mos.push({ account: event.account, kind: "mo", pdu: moFields(event) })
         }
       }
-      // each request on its own, logging those that fail
-      const enqueueEach = (requests: ReadonlyArray<EnqueueRequest>) =>
-        Effect.forEach(requests, (request) =>
-          queue.enqueue(request).pipe(
-            Effect.catchAll((error) =>
-              Effect.logError(`cannot record a ${request.kind === "mo" ? "MO" : "message outcome"}`, error)
-            )
-          ), { discard: true })
-      const enqueueAll = (requests: ReadonlyArray<EnqueueRequest>) =>
-        queue.enqueueAll(requests).pipe(
-          Effect.catchAll((error) =>
-            Effect.zipRight(Effect.logWarning("a batch of receipts and MOs failed; queueing them one by one", error),
-              enqueueEach(requests))
-          )
-        )
-      return Effect.matchEffect(store.updateStates(updates), {
+      const write = Effect.gen(function*() {
+        const updated = yield* store.writeStates(updates)
+        const requests: Array<EnqueueRequest> = []
+        for (const message of updated) {
+          if (Option.isSome(message) && wantsReceipt(message.value.registeredDelivery, message.value.state)) {
+            const m = message.value
+            requests.push({ account: m.account, kind: "receipt", messageId: m.id, pdu: receiptFields(m) })
+          }
+        }
+        for (const request of mos) requests.push(request)
+        return yield* queue.writeAll(requests)
+      })
+      return Effect.matchEffect(sql.withTransaction(write), {
         onFailure: (error) =>
           Effect.zipRight(
             Effect.logWarning("a batch of outcomes failed; recording them one by one", error),
             Effect.forEach(events, handle, { discard: true })
           ),
-        onSuccess: (updated) => {
-          const requests: Array<EnqueueRequest> = []
-          for (const message of updated) {
-            if (Option.isSome(message) && wantsReceipt(message.value.registeredDelivery, message.value.state)) {
-              const m = message.value
-              requests.push({ account: m.account, kind: "receipt", messageId: m.id, pdu: receiptFields(m) })
-            }
-          }
-          for (const request of mos) requests.push(request)
-          return enqueueAll(requests)
-        }
+        onSuccess: queue.announce
       })
     }
 
@@ -305,9 +296,11 @@ export const make = (options?: Options) =>
       let after = ""
       let total = 0
       while (true) {
+        // the conditions of the partial index messages_receipt_missing, as literals
         const rows = yield* sql<{ id: string }>`SELECT id FROM messages
-          WHERE receipt IS NULL AND state <> ${MessageState.ENROUTE} AND state <> ${MessageState.DELETED}
-          AND registered_delivery % 4 IN (1, 2) AND done_at >= ${since} AND id > ${after}
+          WHERE receipt IS NULL AND state <> 1 AND state <> 4
+          AND (registered_delivery % 4 = 1 OR (registered_delivery % 4 = 2 AND state <> 2))
+          AND done_at >= ${since} AND id > ${after}
           ORDER BY id LIMIT ${PAGE}`
         for (const row of rows) {
           const message = yield* store.findById(row.id)
@@ -347,7 +340,7 @@ export const make = (options?: Options) =>
     yield* Effect.forkScoped(
       Stream.flatMap(connectors.registered, (registration) => registration.connector.events, {
         concurrency: "unbounded"
-      }).pipe(Stream.runForEachChunk(handleChunk))
+      }).pipe(Stream.runForEachChunk(handleChunk), Effect.withTracerEnabled(false))
     )
     yield* Effect.forkScoped(
       expireDue.pipe(

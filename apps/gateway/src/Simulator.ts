@@ -146,7 +146,7 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
   Effect.gen(function*() {
     const name = options?.name ?? "simulator"
     const events = yield* Queue.bounded<ConnectorEvent>(options?.eventCapacity ?? 65536)
-    const timers = yield* TimerQueue.make<ConnectorEvent>((event) => Queue.offer(events, event))
+    const timers = yield* TimerQueue.make<ConnectorEvent>((due) => Queue.offerAll(events, due))
     const bucket = settings.maxThroughput === undefined
       ? TokenBucket.unlimited
       : TokenBucket.make(settings.maxThroughput, Math.max(1, Math.ceil(settings.maxThroughput)))

@@ -283,52 +283,55 @@ export const make = (options?: Options) =>
       })
 
     // the checks that need no I/O: the message to store and its connector, or the refusal
+    // (plain code, no generator: it runs for every message)
     const prepare = (
       account: string,
       pdu: Pdu.SubmitSm,
       now: number
-    ): Either.Either<{ readonly message: MessageStore.NewMessage; readonly registration: Registration; readonly scheduled: boolean }, SubmitError> =>
-      Either.gen(function*() {
-        if (Option.isNone(accounts.get(account))) {
-          return yield* Either.left(refuse("UnknownAccount", CommandStatus.ESME_RINVSYSID, `unknown account "${account}"`))
-        }
-        if (!accounts.isSourceAllowed(account, pdu.sourceAddr)) {
-          return yield* Either.left(
-            refuse("SourceNotAllowed", CommandStatus.ESME_RINVSRCADR, `source address "${pdu.sourceAddr}" is not allowed`)
-          )
-        }
-        if (pdu.destinationAddr === "") {
-          return yield* Either.left(refuse("InvalidDestination", CommandStatus.ESME_RINVDSTADR, "no destination address"))
-        }
-        if ((pdu.registeredDelivery & 0x03) === 0x03) {
-          return yield* Either.left(
-            refuse("Invalid", CommandStatus.ESME_RINVREGDLVFLG, "registered_delivery 3 (bits 1–0) is reserved")
-          )
-        }
-        if (pdu.shortMessage.length > 0 && pdu.tlvs.messagePayload !== undefined) {
-          return yield* Either.left(
-            refuse("Invalid", CommandStatus.ESME_RINVMSGLEN, "short_message and message_payload in one PDU")
-          )
-        }
-        const connectorName = router.route(pdu.destinationAddr)
-        const registration = connectors.get(connectorName)
-        if (Option.isNone(registration)) {
-          return yield* Either.left(
-            refuse("NoRoute", CommandStatus.ESME_RINVDSTADR, `no connector "${connectorName}" for ${pdu.destinationAddr}`)
-          )
-        }
-        const stored = yield* Either.mapLeft(
-          MessageStore.fromSubmitSm(account, pdu, now),
-          (invalid) => refuse("Invalid", invalid.status, invalid.message)
+    ): Either.Either<
+      { readonly message: MessageStore.NewMessage; readonly registration: Registration; readonly scheduled: boolean },
+      SubmitError
+    > => {
+      if (Option.isNone(accounts.get(account))) {
+        return Either.left(refuse("UnknownAccount", CommandStatus.ESME_RINVSYSID, `unknown account "${account}"`))
+      }
+      if (!accounts.isSourceAllowed(account, pdu.sourceAddr)) {
+        return Either.left(
+          refuse("SourceNotAllowed", CommandStatus.ESME_RINVSRCADR, `source address "${pdu.sourceAddr}" is not allowed`)
         )
-        if (stored.validityPeriod != null && stored.validityPeriod <= now) {
-          return yield* Either.left(refuse("Invalid", CommandStatus.ESME_RINVEXPIRY, "validity_period has passed"))
-        }
-        const scheduled = stored.scheduleDeliveryTime != null && stored.scheduleDeliveryTime > now
-        // a scheduled message is routed when it is due (`claim`): the routes may change meanwhile
-        const message = { ...stored, connector: scheduled ? null : connectorName }
-        return { message, registration: registration.value, scheduled }
-      })
+      }
+      if (pdu.destinationAddr === "") {
+        return Either.left(refuse("InvalidDestination", CommandStatus.ESME_RINVDSTADR, "no destination address"))
+      }
+      if ((pdu.registeredDelivery & 0x03) === 0x03) {
+        return Either.left(
+          refuse("Invalid", CommandStatus.ESME_RINVREGDLVFLG, "registered_delivery 3 (bits 1–0) is reserved")
+        )
+      }
+      if (pdu.shortMessage.length > 0 && pdu.tlvs.messagePayload !== undefined) {
+        return Either.left(
+          refuse("Invalid", CommandStatus.ESME_RINVMSGLEN, "short_message and message_payload in one PDU")
+        )
+      }
+      const connectorName = router.route(pdu.destinationAddr)
+      const registration = connectors.get(connectorName)
+      if (Option.isNone(registration)) {
+        return Either.left(
+          refuse("NoRoute", CommandStatus.ESME_RINVDSTADR, `no connector "${connectorName}" for ${pdu.destinationAddr}`)
+        )
+      }
+      const stored = MessageStore.fromSubmitSm(account, pdu, now)
+      if (Either.isLeft(stored)) return Either.left(refuse("Invalid", stored.left.status, stored.left.message))
+      const validity = stored.right.validityPeriod
+      if (validity != null && validity <= now) {
+        return Either.left(refuse("Invalid", CommandStatus.ESME_RINVEXPIRY, "validity_period has passed"))
+      }
+      const schedule = stored.right.scheduleDeliveryTime
+      const scheduled = schedule != null && schedule > now
+      // a scheduled message is routed when it is due (`claim`): the routes may change meanwhile
+      const message = { ...stored.right, connector: scheduled ? null : connectorName }
+      return Either.right({ message, registration: registration.value, scheduled })
+    }
 
     const submit = (account: string, pdu: Pdu.SubmitSm): Effect.Effect<Submitted, SubmitError> =>
       Effect.gen(function*() {
@@ -548,8 +551,9 @@ export const make = (options?: Options) =>
         if (registration.resubmitOnRestart !== true) continue
         let after = ""
         while (true) {
+          // state = 1 (ENROUTE) as a literal: the partial index messages_enroute serves it
           const rows = yield* sql<{ id: string }>`SELECT id FROM messages
-            WHERE connector = ${registration.connector.name} AND state = ${MessageState.ENROUTE} AND id > ${after}
+            WHERE connector = ${registration.connector.name} AND state = 1 AND id > ${after}
             ORDER BY id LIMIT ${PAGE}`
           yield* Effect.forEach(rows, (row) =>
             Effect.gen(function*() {

@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import * as Resend from "@effect-smpp/runtime/Resend"
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
@@ -27,6 +28,11 @@ const stack = (filename: string, options?: DeliveryQueue.Options) =>
   Layer.mergeAll(MessageStore.layer(), DeliveryQueue.layer({ retry: capped, ...options })).pipe(
     Layer.provide(Database.layerSqlite({ filename }))
   )
+
+// the stack and its SqlClient, for tests that open transactions themselves
+const stackWithSql = Layer.mergeAll(MessageStore.layer(), DeliveryQueue.layer({ retry: capped })).pipe(
+  Layer.provideMerge(Database.layerSqlite({ filename: ":memory:" }))
+)
 
 const receipt = (messageId: string, text = `id:${messageId} stat:DELIVRD`): DeliveryQueue.DeliverSmFields => ({
   sourceAddr: "491701234567",
@@ -87,6 +93,40 @@ describe("DeliveryQueue", () => {
       assert.strictEqual(yield* receiptOf(message.id), "delivered")
       assert.strictEqual((yield* queue.take("other")).length, 1)
     }).pipe(Effect.provide(stack(":memory:"))))
+
+  it.scoped("writeAll queues in the caller's transaction (rolled back with it); announce wakes the subscribers", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const queue = yield* DeliveryQueue.DeliveryQueue
+      const woken = yield* queue.subscribe
+      const message = yield* storedMessage
+      const request = { account: "acme", kind: "receipt", messageId: message.id, pdu: receipt(message.id) } as const
+      const failed = yield* sql.withTransaction(Effect.zipRight(queue.writeAll([request]), Effect.fail("boom"))).pipe(
+        Effect.flip
+      )
+      assert.strictEqual(failed, "boom")
+      assert.strictEqual(yield* queue.size(), 0)
+      assert.isNull(yield* receiptOf(message.id))
+
+      // 70 = 64 + 4 + 1 + 1: several statements, the ids still in the order of the requests
+      const mos = Array.from({ length: 69 }, (_, i) => ({
+        account: "other",
+        kind: "mo" as const,
+        pdu: { sourceAddr: "4917", destinationAddr: "1234", shortMessage: new TextEncoder().encode(`mo ${i}`) }
+      }))
+      const items = yield* sql.withTransaction(queue.writeAll([request, ...mos]))
+      assert.strictEqual(items.length, 70)
+      for (let i = 1; i < items.length; i++) assert.isAbove(items[i].id, items[i - 1].id)
+      assert.strictEqual(yield* receiptOf(message.id), "queued")
+      assert.strictEqual(yield* queue.size(), 70)
+      const taken = yield* queue.take("other", { limit: 100 })
+      assert.deepStrictEqual(taken.map((item) => item.id), items.slice(1).map((item) => item.id))
+      assert.deepStrictEqual(new TextDecoder().decode(taken[68].pdu.shortMessage), "mo 68")
+
+      yield* queue.announce(items)
+      const accounts = yield* Queue.takeAll(woken)
+      assert.deepStrictEqual([...accounts].sort(), ["acme", "other"])
+    }).pipe(Effect.provide(stackWithSql)))
 
   it.effect("a lease that runs out makes the item due again; release gives it back untried", () =>
     Effect.gen(function*() {

@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import { MessageState } from "@effect-smpp/schema/MessageState"
@@ -17,6 +18,9 @@ const storeLayer = (filename: string, options?: MessageStore.Options) =>
   MessageStore.layer(options).pipe(Layer.provide(Database.layerSqlite({ filename })))
 
 const memory = storeLayer(":memory:")
+
+// the store and its SqlClient, for tests that open transactions themselves
+const memoryWithSql = MessageStore.layer().pipe(Layer.provideMerge(Database.layerSqlite({ filename: ":memory:" })))
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "gateway-store-"))
 
@@ -123,6 +127,58 @@ describe("MessageStore", () => {
       assert.strictEqual(Option.getOrThrow(yield* store.findById(stored.id)).state, MessageState.DELIVERED)
       assert.isFalse(yield* store.markSubmitted("0000000000999999", { connector: "x", upstreamId: "y" }))
     }).pipe(Effect.provide(memory)))
+
+  it.effect("updateStates: many messages in one go (every chunk size), a duplicate only by its first update", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(1000)
+      const store = yield* MessageStore.MessageStore
+      // 341 = 256 + 64 + 16 + 4 + 1: one statement of each size
+      const stored = yield* Effect.forEach(Array.from({ length: 341 }), () => store.insert(message()), {
+        concurrency: "unbounded"
+      })
+      yield* TestClock.setTime(2000)
+      const updates = stored.map((m, i) => ({
+        id: m.id,
+        update: { state: i % 2 === 0 ? MessageState.DELIVERED : MessageState.UNDELIVERABLE, errorCode: i % 7, at: 1500 + i }
+      }))
+      // the first message twice: the second update finds it final
+      const results = yield* store.updateStates([
+        ...updates,
+        { id: stored[0].id, update: { state: MessageState.EXPIRED } },
+        { id: "0000000000999999", update: { state: MessageState.DELIVERED } }
+      ])
+      assert.strictEqual(results.length, 343)
+      for (let i = 0; i < 341; i++) {
+        const updated = Option.getOrThrow(results[i])
+        assert.strictEqual(updated.id, stored[i].id)
+        assert.strictEqual(updated.state, i % 2 === 0 ? MessageState.DELIVERED : MessageState.UNDELIVERABLE)
+        assert.strictEqual(updated.errorCode, i % 7)
+        assert.strictEqual(updated.doneAt, 1500 + i)
+        assert.deepStrictEqual(updated.body, stored[i].body)
+      }
+      assert.isTrue(Option.isNone(results[341]))
+      assert.isTrue(Option.isNone(results[342]))
+      assert.strictEqual(Option.getOrThrow(yield* store.findById(stored[0].id)).state, MessageState.DELIVERED)
+      // ENROUTE is not final: no done time
+      const other = yield* store.insert(message())
+      const enroute = Option.getOrThrow((yield* store.updateStates([{ id: other.id, update: { state: MessageState.ENROUTE } }]))[0])
+      assert.isNull(enroute.doneAt)
+    }).pipe(Effect.provide(memory)))
+
+  it.effect("writeStates writes in the caller's transaction: rolled back with it", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const store = yield* MessageStore.MessageStore
+      const a = yield* store.insert(message())
+      const failed = yield* sql.withTransaction(
+        Effect.zipRight(store.writeStates([{ id: a.id, update: { state: MessageState.DELIVERED } }]), Effect.fail("boom"))
+      ).pipe(Effect.flip)
+      assert.strictEqual(failed, "boom")
+      assert.strictEqual(Option.getOrThrow(yield* store.findById(a.id)).state, MessageState.ENROUTE)
+      const written = yield* sql.withTransaction(store.writeStates([{ id: a.id, update: { state: MessageState.DELIVERED } }]))
+      assert.strictEqual(Option.getOrThrow(written[0]).state, MessageState.DELIVERED)
+      assert.strictEqual(Option.getOrThrow(yield* store.findById(a.id)).state, MessageState.DELIVERED)
+    }).pipe(Effect.provide(memoryWithSql)))
 
   it.effect("finds scheduled messages not yet routed; cancel, replace and claim only those", () =>
     Effect.gen(function*() {

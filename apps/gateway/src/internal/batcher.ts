@@ -5,20 +5,24 @@
  * one gathers, so the batch size follows the load without a timer. `window` adds a wait
  * for more items after the first one (default none).
  *
+ * Cost model: a waiting caller is one `Effect.async` whose callback sits in a plain array;
+ * the writer resumes the callers of a batch with a loop of plain calls once it committed,
+ * and sleeps on one callback of its own while nothing is queued. No `Queue`, no `Deferred`
+ * per item (those cost several times more per item than the SQL of a batched insert).
+ *
  * A failed batch is retried item by item, so one bad item fails only its own caller.
  * On scope close, new submits fail with `closed()`, and everything queued before is still
  * written before the scope's other finalizers (the database connection) run. The writer is
- * uninterruptible: it stops at the stop signal the close queues behind the last item.
+ * uninterruptible: it stops once the close is signalled and nothing is left. Beyond
+ * `capacity` items waiting, `submit` waits for room (backpressure; refused on close). The writer runs with the
+ * tracer off: `@effect/sql` would otherwise make a span (and a stack trace) per statement.
  *
  * @internal
  */
-import * as Chunk from "effect/Chunk"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 
 /** @internal */
@@ -47,82 +51,128 @@ export interface Options<I, O, E> {
   readonly closed: () => E
 }
 
-interface Entry<I, O, E> {
-  readonly item: I
-  readonly deferred: Deferred.Deferred<O, E>
-}
+type Resume<O, E> = (effect: Effect.Effect<O, E>) => void
 
 /** @internal */
 export const make = <I, O, E>(options: Options<I, O, E>): Effect.Effect<Batcher<I, O, E>, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const queue = yield* Queue.bounded<Entry<I, O, E> | null>(options.capacity ?? 65536)
+    const capacity = options.capacity ?? 65536
     const window = Duration.decode(options.window ?? Duration.zero)
     const hasWindow = Duration.toMillis(window) > 0
+    // the items waiting, and their callers' callbacks, side by side
+    let items: Array<I> = []
+    let resumes: Array<Resume<O, E>> = []
+    // callers waiting for room (beyond `capacity`), let in as batches drain (refused on close)
+    let blocked: Array<(admitted: boolean) => void> = []
+    // the writer, when it waits for an item
+    let wakeWriter: (() => void) | undefined
     let closed = false
     let batches = 0
-    let items = 0
+    let written = 0
 
-    const complete = (entry: Entry<I, O, E>, exit: Exit.Exit<O, E>) => Deferred.done(entry.deferred, exit)
+    const wake = () => {
+      const resume = wakeWriter
+      if (resume !== undefined) {
+        wakeWriter = undefined
+        resume()
+      }
+    }
 
-    const runOne = (entry: Entry<I, O, E>) =>
-      Effect.flatMap(
-        Effect.exit(options.run([entry.item])),
-        (exit) => complete(entry, Exit.map(exit, (results) => results[0] as O))
+    const waitForItems = Effect.async<void>((resume) => {
+      if (items.length > 0 || closed) return resume(Effect.void)
+      wakeWriter = () => resume(Effect.void)
+    })
+
+    const runOne = (item: I, resume: Resume<O, E>) =>
+      Effect.map(
+        Effect.exit(options.run([item])),
+        (exit) => resume(Exit.map(exit, (results) => results[0] as O))
       )
 
-    const process = (entries: ReadonlyArray<Entry<I, O, E>>) =>
-      Effect.gen(function*() {
+    const process = (batch: ReadonlyArray<I>, callers: ReadonlyArray<Resume<O, E>>) =>
+      Effect.flatMap(Effect.exit(options.run(batch)), (exit) => {
         batches++
-        items += entries.length
-        const exit = yield* Effect.exit(options.run(entries.map((entry) => entry.item)))
+        written += batch.length
         if (Exit.isSuccess(exit)) {
           const results = exit.value
-          for (let i = 0; i < entries.length; i++) yield* complete(entries[i], Exit.succeed(results[i] as O))
-        } else if (entries.length > 1) {
-          if (options.onFailure !== undefined) yield* options.onFailure
-          for (const entry of entries) yield* runOne(entry)
-        } else {
-          yield* complete(entries[0], Exit.failCause(exit.cause))
+          for (let i = 0; i < callers.length; i++) callers[i](Exit.succeed(results[i] as O))
+          return Effect.void
         }
-      }).pipe(Effect.uninterruptible)
+        if (batch.length === 1) {
+          callers[0](Exit.failCause(exit.cause))
+          return Effect.void
+        }
+        return Effect.zipRight(
+          options.onFailure ?? Effect.void,
+          Effect.forEach(batch, (item, i) => runOne(item, callers[i]), { discard: true })
+        )
+      })
 
-    // null is the stop signal: it is queued behind everything submitted before the close
-    const takeBatch = Effect.gen(function*() {
-      const first = yield* Queue.takeBetween(queue, 1, options.maxBatch)
-      if (!hasWindow || first.length >= options.maxBatch) return first
-      yield* Effect.sleep(window)
-      return Chunk.appendAll(first, yield* Queue.takeUpTo(queue, options.maxBatch - first.length))
-    })
+    // takes up to maxBatch of what waits; lets blocked callers in as room frees up
+    const takeBatch = () => {
+      let batch: Array<I>
+      let callers: Array<Resume<O, E>>
+      if (items.length <= options.maxBatch) {
+        batch = items
+        callers = resumes
+        items = []
+        resumes = []
+      } else {
+        batch = items.slice(0, options.maxBatch)
+        callers = resumes.slice(0, options.maxBatch)
+        items = items.slice(options.maxBatch)
+        resumes = resumes.slice(options.maxBatch)
+      }
+      if (blocked.length > 0) {
+        const room = capacity - items.length
+        const admitted = blocked.slice(0, room)
+        blocked = blocked.slice(room)
+        for (const admit of admitted) admit(true)
+      }
+      return { batch, callers }
+    }
 
     const writer = yield* Effect.forkDaemon(Effect.gen(function*() {
       while (true) {
-        const batch = Chunk.toReadonlyArray(yield* takeBatch)
-        const entries = batch.filter((entry): entry is Entry<I, O, E> => entry !== null)
-        if (entries.length > 0) yield* process(entries)
-        if (entries.length < batch.length) return
+        if (items.length === 0) {
+          if (closed) return
+          yield* waitForItems
+          continue
+        }
+        if (hasWindow && items.length < options.maxBatch && !closed) yield* Effect.sleep(window)
+        const { batch, callers } = takeBatch()
+        yield* process(batch, callers)
       }
-    }).pipe(Effect.uninterruptible))
+    }).pipe(Effect.uninterruptible, Effect.withTracerEnabled(false)))
 
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
+      Effect.suspend(() => {
         closed = true
-        yield* Queue.offer(queue, null)
-        yield* Fiber.await(writer)
-        // submits that were waiting for room in a full queue when the stop signal went in
-        const rest = Chunk.toReadonlyArray(yield* Queue.takeAll(queue)).filter(
-          (entry): entry is Entry<I, O, E> => entry !== null
-        )
-        if (rest.length > 0) yield* process(rest)
-        yield* Queue.shutdown(queue)
+        for (const admit of blocked) admit(false)
+        blocked = []
+        wake()
+        return Fiber.await(writer)
       })
     )
+
+    const enqueue = (item: I) =>
+      Effect.async<O, E>((resume) => {
+        items.push(item)
+        resumes.push(resume)
+        wake()
+      })
 
     const submit = (item: I): Effect.Effect<O, E> =>
       Effect.suspend(() => {
         if (closed) return Effect.fail(options.closed())
-        return Effect.flatMap(Deferred.make<O, E>(), (deferred) =>
-          Effect.zipRight(Queue.offer(queue, { item, deferred }), Deferred.await(deferred)))
+        if (items.length < capacity) return enqueue(item)
+        return Effect.flatMap(
+          Effect.async<boolean>((resume) => {
+            blocked.push((admitted) => resume(Effect.succeed(admitted)))
+          }),
+          (admitted) => admitted ? enqueue(item) : Effect.fail(options.closed())
+        )
       })
 
-    return { submit, stats: (): Stats => ({ batches, items }) }
+    return { submit, stats: (): Stats => ({ batches, items: written }) }
   })

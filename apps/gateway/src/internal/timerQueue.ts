@@ -1,8 +1,9 @@
 /**
  * Many timers, one fiber: values are kept in a binary min-heap by due time (epoch millis on
  * the `Clock`), and one fiber sleeps until the earliest is due, then hands every due value
- * to `onDue` in due order (first come first for equal times). Adding an earlier value
- * wakes the fiber. Cheaper than a sleeping fiber per timer when there are tens of thousands.
+ * to `onDue` at once, in due order (first come first for equal times): one call per wake-up,
+ * not per value. Adding an earlier value wakes the fiber. Cheaper than a sleeping fiber per
+ * timer when there are tens of thousands.
  *
  * @internal
  */
@@ -27,7 +28,9 @@ interface Node<A> {
 const before = <A>(a: Node<A>, b: Node<A>) => a.at < b.at || (a.at === b.at && a.seq < b.seq)
 
 /** @internal */
-export const make = <A>(onDue: (value: A) => Effect.Effect<void>): Effect.Effect<TimerQueue<A>, never, Scope.Scope> =>
+export const make = <A>(
+  onDue: (values: ReadonlyArray<A>) => Effect.Effect<void>
+): Effect.Effect<TimerQueue<A>, never, Scope.Scope> =>
   Effect.gen(function*() {
     const heap: Array<Node<A>> = []
     let seq = 0
@@ -67,7 +70,11 @@ export const make = <A>(onDue: (value: A) => Effect.Effect<void>): Effect.Effect
     const loop = Effect.gen(function*() {
       while (true) {
         const now = yield* Clock.currentTimeMillis
-        while (heap.length > 0 && heap[0].at <= now) yield* onDue(pop().value)
+        if (heap.length > 0 && heap[0].at <= now) {
+          const due: Array<A> = []
+          while (heap.length > 0 && heap[0].at <= now) due.push(pop().value)
+          yield* onDue(due)
+        }
         if (heap.length === 0) yield* Queue.take(wake)
         else yield* Effect.raceFirst(Effect.sleep(heap[0].at - now), Queue.take(wake))
       }
