@@ -1,8 +1,12 @@
 /**
  * The gateway's database: a `SqlClient` from `@effect/sql`. The embedded default is a
- * SQLite file (`@effect/sql-sqlite-node`) in WAL mode, its directory created on start;
- * the stores are written against `SqlClient` only, so a PostgreSQL client layer
- * (`@effect/sql-pg`) can stand in for `layerSqlite` (see `Migrations` for the dialects).
+ * SQLite file (`@effect/sql-sqlite-node`) in WAL mode, its directory created on start.
+ * With a PostgreSQL URL configured (`store.url`, env `DATABASE_URL`), `layerPostgres`
+ * (`@effect/sql-pg`) stands in for it: the stores are written against `SqlClient` only
+ * (see `Migrations` for the dialects).
+ *
+ * `@effect/sql-pg` is loaded only when PostgreSQL is configured, so a SQLite gateway does
+ * not need it installed.
  *
  * @since 0.1.0
  */
@@ -10,11 +14,14 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type { ConfigError } from "effect/ConfigError"
 import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { dirname } from "node:path"
 import { GatewayConfig } from "./GatewayConfig.js"
 
@@ -37,7 +44,7 @@ export interface SqliteOptions {
  * @category errors
  */
 export class DatabaseError extends Data.TaggedError("DatabaseError")<{
-  readonly reason: "CreateDirectoryFailed" | "ConfigureFailed"
+  readonly reason: "CreateDirectoryFailed" | "ConfigureFailed" | "DriverMissing" | "ConnectFailed"
   readonly cause: unknown
   readonly message: string
 }> {}
@@ -84,16 +91,87 @@ export const layerSqlite = (
 }
 
 /**
- * `layerSqlite` with the store settings of `GatewayConfig`.
+ * @since 0.1.0
+ * @category models
+ */
+export interface PostgresOptions {
+  /** `postgres://user:password@host:5432/database` (query parameters as `pg` takes them). */
+  readonly url: Redacted.Redacted<string>
+  /** The pool's size. Default 10. */
+  readonly maxConnections?: number | undefined
+  /** How long the first connection may take. Default 10 seconds. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+}
+
+// where the URL points, without its credentials (for messages)
+const describeUrl = (url: string): string => {
+  if (!URL.canParse(url)) return "the configured URL"
+  const parsed = new URL(url)
+  return `${parsed.hostname || "localhost"}${parsed.port === "" ? "" : `:${parsed.port}`}${parsed.pathname}`
+}
+
+const causeMessage = (cause: unknown): string => {
+  const inner = typeof cause === "object" && cause !== null && "cause" in cause ? cause.cause : cause
+  if (inner instanceof AggregateError && inner.errors.length > 0) return causeMessage(inner.errors[0])
+  return inner instanceof Error ? inner.message : String(inner)
+}
+
+/**
+ * A PostgreSQL database (`@effect/sql-pg`, loaded on first use), as both `SqlClient` and
+ * `PgClient`. Fails with `DatabaseError` when the driver is not installed or the first
+ * connection fails (the message names host, port and database, never the password).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPostgres = (
+  options: PostgresOptions
+): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, DatabaseError> => {
+  const where = describeUrl(Redacted.value(options.url))
+  return Layer.unwrapEffect(
+    Effect.tryPromise({
+      try: () => import("@effect/sql-pg/PgClient"),
+      catch: (cause) =>
+        new DatabaseError({
+          reason: "DriverMissing",
+          cause,
+          message: "PostgreSQL is configured but @effect/sql-pg is not installed (npm install @effect/sql-pg)"
+        })
+    }).pipe(Effect.map((Pg) =>
+      Pg.layer({
+        url: options.url,
+        maxConnections: options.maxConnections ?? 10,
+        connectTimeout: options.connectTimeout ?? Duration.seconds(10),
+        applicationName: "effect-smpp-gateway"
+      }).pipe(
+        Layer.catchAll((error) =>
+          Layer.fail(
+            new DatabaseError({
+              reason: "ConnectFailed",
+              cause: error,
+              message: `cannot connect to PostgreSQL at ${where}: ${causeMessage(error)}`
+            })
+          )
+        )
+      )
+    ))
+  )
+}
+
+/**
+ * The database of `GatewayConfig`'s `store`: PostgreSQL when `store.url` is set, else the
+ * SQLite file `store.filename`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerFromConfig: Layer.Layer<
-  SqlClient.SqlClient | SqliteClient.SqliteClient,
+  SqlClient.SqlClient,
   DatabaseError | ConfigError,
   GatewayConfig
 > = Layer.unwrapEffect(
-  Effect.map(GatewayConfig, (config) =>
-    layerSqlite({ filename: config.store.filename, synchronous: config.store.synchronous }))
+  Effect.map(GatewayConfig, ({ store }): Layer.Layer<SqlClient.SqlClient, DatabaseError | ConfigError> =>
+    store.url === undefined
+      ? layerSqlite({ filename: store.filename, synchronous: store.synchronous })
+      : layerPostgres({ url: store.url, maxConnections: store.maxConnections }))
 )

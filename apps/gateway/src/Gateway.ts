@@ -1,10 +1,12 @@
 /**
  * The composition root: the whole gateway as Layers.
  *
- * `services` is everything built from a `GatewayConfig`: the database (SQLite by default,
- * migrated), the message store and delivery queue, accounts, router, simulator and the
- * connector registry (plus an `UpstreamSmpp` relay per configured upstream), the receipt/MO pump (`Outcomes`), the submit pipeline
- * (`Submissions`), the SMPP server (`Smsc`) and the `Deliverer`. `layer` adds the
+ * `services` is everything built from a `GatewayConfig`: the database (a SQLite file by
+ * default, PostgreSQL when `store.url` is set; migrated), the message store and delivery
+ * queue, accounts, router, simulator and the connector registry (plus an `UpstreamSmpp`
+ * relay per configured upstream), the receipt/MO pump (`Outcomes`), the submit pipeline
+ * (`Submissions`), the SMPP server (`Smsc`), the `Deliverer` (data_sm for the accounts
+ * configured `deliverWith: "data_sm"`) and the HTTP API. `layer` adds the
  * configuration from the environment (`GATEWAY_CONFIG`, `SMPP_PORT`, …), `layerFromFile`
  * from a JSON file, `layerFromSettings` from settings in hand.
  *
@@ -18,11 +20,13 @@
  *
  * @since 0.1.0
  */
+import type * as SmppServer from "@effect-smpp/runtime/SmppServer"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Accounts } from "./Accounts.js"
 import { Connectors } from "./Connectors.js"
 import * as Database from "./Database.js"
-import { Deliverer } from "./Deliverer.js"
+import * as Deliverer from "./Deliverer.js"
 import { DeliveryQueue } from "./DeliveryQueue.js"
 import * as GatewayConfig from "./GatewayConfig.js"
 import { MessageStore } from "./MessageStore.js"
@@ -60,16 +64,34 @@ const core = Smsc.layer.pipe(
 )
 
 /**
+ * The `Deliverer` of `GatewayConfig`: data_sm for the accounts with `deliverWith: "data_sm"`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const deliverer: Layer.Layer<
+  Deliverer.Deliverer,
+  never,
+  GatewayConfig.GatewayConfig | SmppServer.SmppServer | DeliveryQueue | Accounts
+> = Layer.unwrapEffect(
+  Effect.map(GatewayConfig.GatewayConfig, (config) =>
+    Deliverer.layer({
+      dataSm: config.accounts.filter((account) => account.deliverWith === "data_sm").map((account) => account.systemId)
+    }))
+)
+
+/**
  * Every service of the gateway, from the `GatewayConfig` in context.
  *
  * @since 0.1.0
  * @category layers
  */
-export const services = Layer.mergeAll(Deliverer.Default, http).pipe(Layer.provideMerge(core))
+export const services = Layer.mergeAll(deliverer, http).pipe(Layer.provideMerge(core))
 
 /**
  * The gateway configured from the environment (`GATEWAY_CONFIG` names a JSON file;
- * `SMPP_PORT`, `HTTP_PORT`, `GATEWAY_DB`, … override it); embedded defaults otherwise.
+ * `SMPP_PORT`, `HTTP_PORT`, `ADMIN_TOKEN`, `GATEWAY_DB`, `DATABASE_URL`, … override it);
+ * embedded defaults otherwise.
  *
  * @since 0.1.0
  * @category layers

@@ -4,9 +4,11 @@
  *
  * - File: the path given to `layerFromFile`/`load`, else `GATEWAY_CONFIG`; decoded with the
  *   `ConfigFile` schema (unknown keys are refused, so a misspelt key is reported).
- * - Environment: `SMPP_HOST`, `SMPP_PORT`, `HTTP_HOST`, `HTTP_PORT`, `GATEWAY_DB`
- *   (the SQLite file).
- * - Defaults: SMPP on 0.0.0.0:2775, HTTP on 0.0.0.0:8080, SQLite `./data/gateway.db`,
+ * - Environment: `SMPP_HOST`, `SMPP_PORT`, `HTTP_HOST`, `HTTP_PORT`, `ADMIN_TOKEN` (the HTTP
+ *   admin token), `GATEWAY_DB` (the SQLite file), `DATABASE_URL` (a PostgreSQL URL: the store
+ *   is then PostgreSQL).
+ * - Defaults: SMPP on 0.0.0.0:2775, HTTP on 0.0.0.0:8080 without an admin token, SQLite
+ *   `./data/gateway.db`,
  *   the simulator as default route, and one account: the documented demo account
  *   (`system_id` `demo`, password `demo`) — the only account whose password may be
  *   written in plain text; every other account needs a scrypt hash (`Password.hash`).
@@ -36,6 +38,7 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Password from "./Password.js"
 
@@ -142,6 +145,18 @@ export const BindKind = literals("transmitter", "receiver", "transceiver")
 export type BindKind = typeof BindKind.Type
 
 /**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DeliveryPdu = literals("deliver_sm", "data_sm")
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type DeliveryPdu = typeof DeliveryPdu.Type
+
+/**
  * One customer account.
  *
  * - `password`: a scrypt hash `scrypt$N$r$p$salt$hash`; plain text only for `demo`.
@@ -151,6 +166,8 @@ export type BindKind = typeof BindKind.Type
  *   `burst`: how many may come at once (default: one second's worth).
  * - `sourceAddresses`: patterns its source_addr must match, `*` any run of characters,
  *   `?` one character (default `["*"]`).
+ * - `deliverWith`: the PDU its receipts and MOs are pushed with, `deliver_sm` (default) or
+ *   `data_sm` (the body in message_payload).
  *
  * @since 0.1.0
  * @category schemas
@@ -165,7 +182,8 @@ export const AccountSettings = Schema.Struct({
   maxSessions: withDefault(PositiveInt, () => 10),
   maxThroughput: Schema.optionalWith(PositiveNumber, { exact: true }),
   burst: Schema.optionalWith(PositiveInt, { exact: true }),
-  sourceAddresses: withDefault(Schema.Array(Schema.String), () => ["*"])
+  sourceAddresses: withDefault(Schema.Array(Schema.String), () => ["*"]),
+  deliverWith: withDefault(DeliveryPdu, () => "deliver_sm" as const)
 }).pipe(Schema.filter((account) => {
   if (Password.isHash(account.password)) {
     const parsed = Password.parse(account.password)
@@ -201,17 +219,38 @@ export const RouteSettings = Schema.Struct({ prefix: NonEmpty, connector: NonEmp
  */
 export type RouteSettings = typeof RouteSettings.Type
 
+const POSTGRES_URL = /^postgres(?:ql)?:\/\//
+
 /**
- * The message store. `filename` is the SQLite file (`:memory:` for none); inserts are
- * committed in batches of up to `batchSize`, after waiting `batchWindow` for more (default
- * 0: whatever arrived while the previous batch committed). `synchronous` is SQLite's
- * durability setting: `full` (default) syncs each batch to disk.
+ * A PostgreSQL connection URL (`postgres://user:password@host:5432/database`), kept
+ * `Redacted` (it usually holds a password; a bad one is reported without its text).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PostgresUrl: Schema.Schema<Redacted.Redacted<string>, string> = Schema.Redacted(
+  Schema.String.pipe(Schema.filter((url) => POSTGRES_URL.test(url), {
+    message: () => "expected a PostgreSQL URL such as postgres://user:password@host:5432/database"
+  }))
+)
+
+/**
+ * The message store: a SQLite file (the default) or, when `url` is given, PostgreSQL.
+ *
+ * - `filename`: the SQLite file (`:memory:` for none); `synchronous` is SQLite's durability
+ *   setting: `full` (default) syncs each batch to disk.
+ * - `url`: a PostgreSQL URL; the store is then PostgreSQL (`filename` and `synchronous` are
+ *   not used), with at most `maxConnections` connections (default 10).
+ * - Inserts are committed in batches of up to `batchSize`, after waiting `batchWindow` for
+ *   more (default 0: whatever arrived while the previous batch committed).
  *
  * @since 0.1.0
  * @category schemas
  */
 export const StoreSettings = Schema.Struct({
   filename: withDefault(NonEmpty, () => "./data/gateway.db"),
+  url: Schema.optionalWith(PostgresUrl, { exact: true }),
+  maxConnections: withDefault(PositiveInt, () => 10),
   batchSize: withDefault(PositiveInt, () => 1000),
   batchWindow: withDefault(DurationValue, () => Duration.zero),
   synchronous: withDefault(
@@ -410,6 +449,25 @@ const Listen = (port: number) =>
     port: withDefault(Port, () => port)
   })
 
+/**
+ * The HTTP API: its address, and the admin token (`Authorization: Bearer …`); without one,
+ * the admin-only endpoints refuse every request.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const HttpSettings = Schema.Struct({
+  host: withDefault(NonEmpty, () => "0.0.0.0"),
+  port: withDefault(Port, () => 8080),
+  adminToken: Schema.optionalWith(Schema.Redacted(NonEmpty), { exact: true })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type HttpSettings = typeof HttpSettings.Type
+
 const defaultsOf = <A, I>(schema: Schema.Schema<A, I>): A => Schema.decodeUnknownSync(schema)({})
 
 const DefaultAccounts: ReadonlyArray<AccountSettings> = [
@@ -424,7 +482,7 @@ const DefaultAccounts: ReadonlyArray<AccountSettings> = [
  */
 export const ConfigFile = Schema.Struct({
   smpp: withDefault(Listen(2775), () => defaultsOf(Listen(2775))),
-  http: withDefault(Listen(8080), () => defaultsOf(Listen(8080))),
+  http: withDefault(HttpSettings, () => defaultsOf(HttpSettings)),
   store: withDefault(StoreSettings, () => defaultsOf(StoreSettings)),
   accounts: withDefault(
     Schema.Array(AccountSettings).pipe(Schema.filter((accounts) => {
@@ -557,7 +615,8 @@ const env = <A>(key: string, config: Config.Config<A>) =>
   )
 
 /**
- * Applies the environment (`SMPP_HOST`, `SMPP_PORT`, `HTTP_HOST`, `HTTP_PORT`, `GATEWAY_DB`).
+ * Applies the environment: `SMPP_HOST`, `SMPP_PORT`, `HTTP_HOST`, `HTTP_PORT`, `ADMIN_TOKEN`
+ * (empty: not set), `GATEWAY_DB`, `DATABASE_URL`.
  *
  * @since 0.1.0
  * @category decoding
@@ -568,18 +627,46 @@ export const applyEnvironment = (settings: Settings): Effect.Effect<Settings, Ga
     const smppPort = yield* env("SMPP_PORT", Config.port("SMPP_PORT"))
     const httpHost = yield* env("HTTP_HOST", Config.nonEmptyString("HTTP_HOST"))
     const httpPort = yield* env("HTTP_PORT", Config.port("HTTP_PORT"))
+    const adminToken = Option.filter(
+      yield* env("ADMIN_TOKEN", Config.redacted("ADMIN_TOKEN")),
+      (token) => Redacted.value(token) !== ""
+    )
     const db = yield* env("GATEWAY_DB", Config.nonEmptyString("GATEWAY_DB"))
+    const url = yield* env("DATABASE_URL", Config.redacted("DATABASE_URL"))
+    let databaseUrl: Option.Option<Redacted.Redacted<string>> = Option.none()
+    if (Option.isSome(url)) {
+      const decoded = Schema.decodeEither(PostgresUrl)(Redacted.value(url.value))
+      if (Either.isLeft(decoded)) {
+        return yield* new GatewayConfigError({
+          reason: "InvalidEnvironment",
+          key: "DATABASE_URL",
+          cause: decoded.left,
+          message: "DATABASE_URL: expected a PostgreSQL URL such as postgres://user:password@host:5432/database"
+        })
+      }
+      databaseUrl = Option.some(decoded.right)
+    }
+    const http: HttpSettings = {
+      host: Option.getOrElse(httpHost, () => settings.http.host),
+      port: Option.getOrElse(httpPort, () => settings.http.port),
+      ...Option.match(Option.orElse(adminToken, () => Option.fromNullable(settings.http.adminToken)), {
+        onNone: () => ({}),
+        onSome: (token) => ({ adminToken: token })
+      })
+    }
+    const store: StoreSettings = {
+      ...settings.store,
+      filename: Option.getOrElse(db, () => settings.store.filename),
+      ...Option.match(databaseUrl, { onNone: () => ({}), onSome: (url) => ({ url }) })
+    }
     return {
       ...settings,
       smpp: {
         host: Option.getOrElse(smppHost, () => settings.smpp.host),
         port: Option.getOrElse(smppPort, () => settings.smpp.port)
       },
-      http: {
-        host: Option.getOrElse(httpHost, () => settings.http.host),
-        port: Option.getOrElse(httpPort, () => settings.http.port)
-      },
-      store: { ...settings.store, filename: Option.getOrElse(db, () => settings.store.filename) }
+      http,
+      store
     }
   })
 

@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Esme from "./fixtures/esme.js"
 import { eventually, start } from "./fixtures/gateway.js"
 import { MessageStore } from "../src/MessageStore.js"
+import * as Password from "../src/Password.js"
 
 const submit = (fields: Record<string, unknown>) => ({
   source_addr_ton: 5,
@@ -68,6 +69,43 @@ describe("Gateway (in process, node-smpp client)", () => {
       assert.strictEqual(response.command_status, CommandStatus.ESME_ROK)
       const id = response.message_id as string
       yield* Esme.until(esme, () => esme.received.some((pdu) => Esme.receiptedId(pdu) === id), "the receipt")
+    }))
+
+  it.scopedLive("an account configured deliverWith data_sm gets its receipt as data_sm, others as deliver_sm", () =>
+    Effect.gen(function*() {
+      const hash = yield* Password.hash("acmepass", { N: 1024 })
+      const gateway = yield* start({
+        accounts: [
+          { systemId: "demo", password: "demo", deliverWith: "data_sm" },
+          { systemId: "acme", password: hash }
+        ]
+      })
+      const viaDataSm = yield* Esme.bound(gateway.port)
+      const viaDeliverSm = yield* Esme.bound(gateway.port, { systemId: "acme", password: "acmepass" })
+      const first = yield* Esme.call(viaDataSm, "submit_sm", submit({ registered_delivery: 1, short_message: "one" }))
+      const second = yield* Esme.call(viaDeliverSm, "submit_sm", submit({ registered_delivery: 1, short_message: "two" }))
+      assert.strictEqual(first.command_status, CommandStatus.ESME_ROK)
+      assert.strictEqual(second.command_status, CommandStatus.ESME_ROK)
+      const firstId = first.message_id as string
+      const secondId = second.message_id as string
+
+      yield* Esme.until(viaDataSm, () => viaDataSm.received.some((pdu) => Esme.receiptedId(pdu) === firstId), "the data_sm receipt")
+      const receipt = viaDataSm.received.find((pdu) => Esme.receiptedId(pdu) === firstId)!
+      assert.strictEqual(receipt.command, "data_sm")
+      assert.strictEqual(receipt.esm_class, 0x04)
+      assert.strictEqual(receipt.message_state, MessageState.DELIVERED)
+      // the receipt text travels in message_payload
+      const payload = receipt.message_payload as { readonly message?: unknown } | Buffer
+      assert.include(Buffer.isBuffer(payload) ? payload.toString("latin1") : String(payload.message), `id:${firstId} `)
+      assert.isTrue(viaDataSm.received.every((pdu) => pdu.command === "data_sm"))
+
+      yield* Esme.until(viaDeliverSm, () => viaDeliverSm.received.some((pdu) => Esme.receiptedId(pdu) === secondId), "the deliver_sm receipt")
+      assert.isTrue(viaDeliverSm.received.every((pdu) => pdu.command === "deliver_sm"))
+
+      // the data_sm_resp acknowledged it like a deliver_sm_resp
+      const store = Context.get(gateway.context, MessageStore)
+      yield* eventually(Effect.flatMap(store.findById(firstId), (message) =>
+        Option.isSome(message) && message.value.receipt === "delivered" ? Effect.void : Effect.fail("not yet")))
     }))
 
   it.scopedLive("refuses a wrong password with ESME_RINVPASWD and an unknown system_id with ESME_RINVSYSID", () =>

@@ -5,6 +5,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -34,6 +35,37 @@ describe("GatewayConfig", () => {
     assert.deepStrictEqual(d.accounts[0].bindKinds, ["transmitter", "receiver", "transceiver"])
     assert.strictEqual(d.simulator.defaultOutcome, "DELIVRD")
     assert.strictEqual(Duration.toMillis(d.delivery.ttl), 48 * 3600_000)
+    assert.strictEqual(d.http.adminToken, undefined)
+    assert.strictEqual(d.store.url, undefined)
+    assert.strictEqual(d.store.maxConnections, 10)
+    assert.strictEqual(d.accounts[0].deliverWith, "deliver_sm")
+  })
+
+  it("reads the admin token, the PostgreSQL URL and an account's delivery PDU, keeping secrets redacted", () => {
+    const settings = Either.getOrThrow(GatewayConfig.decode({
+      http: { adminToken: "s3cret" },
+      store: { url: "postgres://gw:pw@db.example:5432/gateway", maxConnections: 4 },
+      accounts: [{ systemId: "demo", password: "demo", deliverWith: "data_sm" }]
+    }))
+    assert.strictEqual(Redacted.value(settings.http.adminToken!), "s3cret")
+    assert.strictEqual(Redacted.value(settings.store.url!), "postgres://gw:pw@db.example:5432/gateway")
+    assert.strictEqual(settings.store.maxConnections, 4)
+    assert.strictEqual(settings.accounts[0].deliverWith, "data_sm")
+    // printed or logged, they stay hidden
+    assert.notInclude(JSON.stringify(settings), "s3cret")
+    assert.notInclude(JSON.stringify(settings), "gw:pw")
+    assert.isTrue(Either.isRight(GatewayConfig.decode({ store: { url: "postgresql://localhost/gateway" } })))
+  })
+
+  it("refuses an empty admin token, a URL that is not PostgreSQL (without echoing it) and an unknown PDU", () => {
+    assert.strictEqual(invalidKey({ http: { adminToken: "" } }), "http.adminToken")
+    assert.strictEqual(invalidKey({ store: { url: "mysql://root:hunter2@db/gw" } }), "store.url")
+    const result = GatewayConfig.decode({ store: { url: "mysql://root:hunter2@db/gw" } })
+    assert.isTrue(Either.isLeft(result) && !result.left.message.includes("hunter2"))
+    assert.strictEqual(
+      invalidKey({ accounts: [{ systemId: "demo", password: "demo", deliverWith: "submit_sm" }] }),
+      "accounts[0].deliverWith"
+    )
   })
 
   it("decodes durations, status names and rules", () => {
@@ -99,9 +131,33 @@ describe("GatewayConfig", () => {
       assert.strictEqual(overridden.smpp.port, 2776)
       assert.strictEqual(overridden.http.port, 9000)
       assert.strictEqual(overridden.store.filename, "/tmp/x.db")
+      assert.strictEqual(overridden.store.url, undefined)
       // the path may come from GATEWAY_CONFIG
       const viaEnv = yield* GatewayConfig.load().pipe(env({ GATEWAY_CONFIG: path }))
       assert.strictEqual(viaEnv.smpp.port, 3000)
+      rmSync(dir, { recursive: true, force: true })
+    }).pipe(Effect.provide(NodeFileSystem.layer)))
+
+  it.effect("ADMIN_TOKEN and DATABASE_URL override the file; an empty ADMIN_TOKEN is not set", () =>
+    Effect.gen(function*() {
+      const dir = mkdtempSync(join(tmpdir(), "gateway-config-"))
+      const path = join(dir, "gateway.json")
+      writeFileSync(path, JSON.stringify({ http: { adminToken: "from-file" }, store: { filename: "/tmp/f.db" } }))
+      const fromFile = yield* GatewayConfig.load({ path }).pipe(env({ ADMIN_TOKEN: "" }))
+      assert.strictEqual(Redacted.value(fromFile.http.adminToken!), "from-file")
+      assert.strictEqual(fromFile.store.url, undefined)
+      const overridden = yield* GatewayConfig.load({ path }).pipe(env({
+        ADMIN_TOKEN: "from-env",
+        DATABASE_URL: "postgres://gw:pw@127.0.0.1:5433/gw"
+      }))
+      assert.strictEqual(Redacted.value(overridden.http.adminToken!), "from-env")
+      assert.strictEqual(Redacted.value(overridden.store.url!), "postgres://gw:pw@127.0.0.1:5433/gw")
+      assert.strictEqual(overridden.store.filename, "/tmp/f.db")
+      const envOnly = yield* GatewayConfig.load().pipe(env({ ADMIN_TOKEN: "only-env" }))
+      assert.strictEqual(Redacted.value(envOnly.http.adminToken!), "only-env")
+      const badUrl = yield* Effect.flip(GatewayConfig.load().pipe(env({ DATABASE_URL: "db.example:5432" })))
+      assert.strictEqual(badUrl.reason, "InvalidEnvironment")
+      assert.strictEqual(badUrl.key, "DATABASE_URL")
       rmSync(dir, { recursive: true, force: true })
     }).pipe(Effect.provide(NodeFileSystem.layer)))
 

@@ -27,7 +27,6 @@ import * as Segmentation from "@effect-smpp/schema/Segmentation"
 import * as SmppTime from "@effect-smpp/schema/SmppTime"
 import * as Text from "@effect-smpp/schema/Text"
 import * as Clock from "effect/Clock"
-import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -41,6 +40,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { Accounts } from "../Accounts.js"
 import type { MoEvent } from "../Connector.js"
 import { DeliveryQueue } from "../DeliveryQueue.js"
+import { GatewayConfig } from "../GatewayConfig.js"
 import { type Message, MessageStore } from "../MessageStore.js"
 import { Outcomes } from "../Outcomes.js"
 import { type SubmitError, Submissions } from "../Submissions.js"
@@ -80,17 +80,14 @@ export class AdminToken extends Context.Tag("@effect-smpp/gateway/http/AdminToke
 >() {}
 
 /**
- * The admin token from `ADMIN_TOKEN` (none when unset or empty).
+ * The admin token of `GatewayConfig` (`http.adminToken`, env `ADMIN_TOKEN`); none when not set.
  *
  * @since 0.1.0
  * @category authentication
  */
-export const adminTokenFromEnv = Layer.effect(
+export const adminTokenFromConfig: Layer.Layer<AdminToken, never, GatewayConfig> = Layer.effect(
   AdminToken,
-  Effect.map(
-    Config.option(Config.redacted("ADMIN_TOKEN")),
-    Option.filter((token) => Redacted.value(token) !== "")
-  )
+  Effect.map(GatewayConfig, (config) => Option.fromNullable(config.http.adminToken))
 )
 
 /**

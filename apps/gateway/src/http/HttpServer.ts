@@ -2,11 +2,11 @@
  * The HTTP API served: `GatewayApi` with its handlers on a Node HTTP server, the OpenAPI
  * document at GET /openapi.json and Swagger UI at GET /docs.
  *
- * `layer` listens on `GatewayConfig`'s `http` address and reads the admin token from the
- * environment variable `ADMIN_TOKEN` (unset: the admin-only endpoint GET /sessions refuses
- * every request; POST /mo stays open to each account for itself). `layerWith` takes both
- * explicitly (tests: port 0). `layerApi` is the API without a server (it needs an
- * `HttpHandlers.AdminToken`), for `HttpApiBuilder.toWebHandler` or another server.
+ * `layer` listens on `GatewayConfig`'s `http` address with its admin token (`http.adminToken`,
+ * env `ADMIN_TOKEN`; unset: the admin-only endpoint GET /sessions refuses every request;
+ * POST /mo stays open to each account for itself). `layerWith` takes both explicitly.
+ * `layerApi` is the API without a server (it needs an `HttpHandlers.AdminToken`), for
+ * `HttpApiBuilder.toWebHandler` or another server.
  *
  * The layers need the gateway's services: `Accounts`, `Submissions`, `MessageStore`,
  * `DeliveryQueue`, `Outcomes` and the runtime's `SmppServer`; they provide the platform's
@@ -25,7 +25,6 @@ import * as PlatformHttpServer from "@effect/platform/HttpServer"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type * as SmppServer from "@effect-smpp/runtime/SmppServer"
-import type { ConfigError } from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
@@ -37,7 +36,7 @@ import type { MessageStore } from "../MessageStore.js"
 import type { Outcomes } from "../Outcomes.js"
 import type { Submissions } from "../Submissions.js"
 import { GatewayApi } from "./HttpApi.js"
-import { adminToken, adminTokenFromEnv, HandlersLive } from "./HttpHandlers.js"
+import { adminToken, HandlersLive } from "./HttpHandlers.js"
 
 /**
  * What the HTTP API needs from the gateway.
@@ -98,15 +97,15 @@ export const layerWith = (
   )
 
 /**
- * The HTTP API on `GatewayConfig`'s `http` address, the admin token from `ADMIN_TOKEN`.
+ * The HTTP API on `GatewayConfig`'s `http` address, with its admin token.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer: Layer.Layer<
   PlatformHttpServer.HttpServer,
-  ServeError | ConfigError,
+  ServeError,
   Requirements | GatewayConfig
 > = Layer.unwrapEffect(
-  Effect.map(GatewayConfig, (config) => serve(config.http.host, config.http.port))
-).pipe(Layer.provide(adminTokenFromEnv))
+  Effect.map(GatewayConfig, ({ http }) => layerWith({ host: http.host, port: http.port, adminToken: http.adminToken }))
+)

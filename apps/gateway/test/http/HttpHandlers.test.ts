@@ -2,7 +2,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import { MessageState } from "@effect-smpp/schema/MessageState"
 import * as SmppTime from "@effect-smpp/schema/SmppTime"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as GatewayConfig from "../../src/GatewayConfig.js"
 import * as HttpHandlers from "../../src/http/HttpHandlers.js"
 import type { Message } from "../../src/MessageStore.js"
 import { SubmitError } from "../../src/Submissions.js"
@@ -141,4 +145,30 @@ describe("HttpHandlers conversions", () => {
     assert.strictEqual(view.receipt, "queued")
     assert.isNull(HttpHandlers.messageView({ ...message, dataCoding: 4 }).text)
   })
+})
+
+describe("HttpHandlers admin token", () => {
+  const tokenOf = (settings: GatewayConfig.Settings) =>
+    HttpHandlers.AdminToken.pipe(
+      Effect.provide(HttpHandlers.adminTokenFromConfig),
+      Effect.provide(GatewayConfig.layer(settings))
+    )
+
+  it.effect("comes from GatewayConfig's http.adminToken, redacted; none when not configured", () =>
+    Effect.gen(function*() {
+      const settings = Either.getOrThrow(GatewayConfig.decode({ http: { adminToken: "t0ken" } }))
+      const token = yield* tokenOf(settings)
+      assert.isTrue(Option.isSome(token))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(token)), "t0ken")
+      assert.notInclude(String(Option.getOrThrow(token)), "t0ken")
+      assert.isTrue(Option.isNone(yield* tokenOf(GatewayConfig.defaults)))
+    }))
+
+  it.effect("a given empty token is none", () =>
+    Effect.gen(function*() {
+      const empty = yield* HttpHandlers.AdminToken.pipe(Effect.provide(HttpHandlers.adminToken("")))
+      assert.isTrue(Option.isNone(empty))
+      const given = yield* HttpHandlers.AdminToken.pipe(Effect.provide(HttpHandlers.adminToken(Redacted.make("x"))))
+      assert.strictEqual(Redacted.value(Option.getOrThrow(given)), "x")
+    }))
 })

@@ -1,5 +1,6 @@
 /**
- * The gateway's services with the HTTP API on 127.0.0.1 port 0, built in the test's Scope:
+ * The gateway's services with the HTTP API on 127.0.0.1 port 0 (address and admin token from
+ * the settings, as `Gateway.ts` does), built in the test's Scope:
  * SQLite in memory, SMPP on port 0, a fast simulator, the delivery worker, and three
  * accounts — `demo`/`demo` (plain), `acme`/`acmepass` and `slow`/`slowpass` (scrypt, 1 msg/s).
  */
@@ -29,8 +30,8 @@ import { Submissions } from "../../src/Submissions.js"
 
 export const ADMIN_TOKEN = "s3cret-admin-token"
 
-// the gateway's composition (as Gateway.ts), with the HTTP API of `options`
-const gatewayWith = (settings: GatewayConfig.Settings, http: HttpServer.Options) => {
+// the gateway's composition (as Gateway.ts), the HTTP API on `settings.http`
+const gatewayWith = (settings: GatewayConfig.Settings) => {
   const stores = Layer.mergeAll(MessageStore.DefaultWithoutDependencies, DeliveryQueue.DefaultWithoutDependencies).pipe(
     Layer.provide(Migrations.Default)
   )
@@ -47,7 +48,7 @@ const gatewayWith = (settings: GatewayConfig.Settings, http: HttpServer.Options)
     Layer.provideMerge(base),
     Layer.provideMerge(Database.layerFromConfig)
   )
-  return Layer.mergeAll(Deliverer.Default, HttpServer.layerWith(http)).pipe(
+  return Layer.mergeAll(Deliverer.Default, HttpServer.layer).pipe(
     Layer.provideMerge(core),
     Layer.provideMerge(GatewayConfig.layer(settings))
   )
@@ -58,8 +59,11 @@ export const start = (options?: { readonly adminToken?: string | undefined }) =>
     // a low scrypt cost: these tests are not about the hash
     const acme = yield* Password.hash("acmepass", { N: 1024 })
     const slow = yield* Password.hash("slowpass", { N: 1024 })
+    // the admin token as a config file gives it ("" for none)
+    const adminToken = options?.adminToken ?? ADMIN_TOKEN
     const settings = Either.getOrThrow(GatewayConfig.decode({
       smpp: { host: "127.0.0.1", port: 0 },
+      http: { host: "127.0.0.1", port: 0, ...(adminToken === "" ? {} : { adminToken }) },
       store: { filename: ":memory:" },
       simulator: { defaultDelay: "50 millis" },
       accounts: [
@@ -68,9 +72,7 @@ export const start = (options?: { readonly adminToken?: string | undefined }) =>
         { systemId: "slow", password: slow, maxThroughput: 1 }
       ]
     }))
-    const context = yield* Layer.build(
-      gatewayWith(settings, { host: "127.0.0.1", port: 0, adminToken: options?.adminToken ?? ADMIN_TOKEN })
-    )
+    const context = yield* Layer.build(gatewayWith(settings))
     const http = Context.get(context, PlatformHttpServer.HttpServer)
     const address = http.address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("the HTTP server is not on TCP")
