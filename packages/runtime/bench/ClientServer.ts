@@ -17,7 +17,9 @@
  * measurably and would make the comparison unfair.
  *
  *   npm run bench                      (from packages/runtime; runs bench/SessionLoop.ts first)
- *   npx tsx packages/runtime/bench/ClientServer.ts [sessions=10000] [duration=3000] [rate=50000]
+ *   npx tsx packages/runtime/bench/ClientServer.ts [sessions=10000] [duration=3000] [rate=50000] [idle|load]
+ *
+ * `idle` or `load` runs only that part (while working on one of them).
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as Fs from "node:fs"
@@ -46,6 +48,7 @@ const RATE = args.rate ?? 50_000
 const RATE_WINDOW = args.rateWindow ?? 100
 const ENQUIRE_LINK_MS = args.enquireLink ?? 5_000
 const WINDOWS = [1, 10, 100]
+const ONLY = process.argv.slice(2).find((arg) => arg === "idle" || arg === "load")
 
 const GOAL_THROUGHPUT = 200_000
 const GOAL_P99_MS = 2
@@ -291,92 +294,101 @@ const main = async () => {
   process.stderr.write("bundling the peers with esbuild …\n")
   const dir = await bundle()
   try {
-    process.stderr.write("load runs …\n")
-    const ours = await load(dir, "ours")
-    const theirs = await load(dir, "node-smpp")
-
-    console.log("\nsubmit_sm → submit_sm_resp, one session, client and server in separate processes (latency in ms)")
-    const widths = [14, 10, 7, 7, 7, 10, 7, 7, 7, 10, 9]
-    console.log(row(
-      ["", "ours/s", "p50", "p99", "p99.9", "smpp/s", "p50", "p99", "p99.9", "× rate", "× p99"],
-      widths
-    ))
-    const rows: Array<readonly [RunResult, RunResult | undefined]> = ours.closed.map((a, i) => [a, theirs.closed[i]])
-    rows.push([ours.rate!, theirs.rate])
-    for (const [a, b] of rows) {
-      console.log(row([
-        describeRun(a.run),
-        fmt(a.throughput),
-        ms(a.latency.p50),
-        ms(a.latency.p99),
-        ms(a.latency.p999),
-        b === undefined ? "-" : fmt(b.throughput),
-        b === undefined ? "-" : ms(b.latency.p50),
-        b === undefined ? "-" : ms(b.latency.p99),
-        b === undefined ? "-" : ms(b.latency.p999),
-        b === undefined ? "-" : ratio(a.throughput, b.throughput),
-        b === undefined ? "-" : ratio(b.latency.p99, a.latency.p99)
-      ], widths))
-    }
-    const all = [...ours.closed, ours.rate!, ...theirs.closed, ...(theirs.rate === undefined ? [] : [theirs.rate])]
-    const errors = all.reduce((sum, r) => sum + r.errors, 0)
-    if (errors > 0) console.log(`(${errors} submit_sm failed or refused across the runs)`)
-    if (theirs.rate === undefined) {
-      const best = Math.max(...theirs.closed.map((r) => r.throughput))
-      console.log(`(node-smpp's rate run left out: its best closed-loop rate, ${fmt(best)}/s, is below ${fmt(RATE)}/s)`)
-    }
-    console.log("× rate: ours / node-smpp's throughput; × p99: node-smpp's p99 / ours (above 1: ours is faster)")
-
-    process.stderr.write("idle sessions …\n")
-    const idleOurs = await idle(dir, "ours")
-    const idleTheirs = await idle(dir, "node-smpp")
-    const perSession = (r: Idle) => (r.after - r.before) / Math.max(1, r.sessions)
-    const heapPerSession = (r: Idle) => (r.heapAfter - r.heapBefore) / Math.max(1, r.sessions)
-    console.log(`\nidle bound sessions on one server process, keepalive every ${ENQUIRE_LINK_MS / 1000} s (RSS after GC)`)
-    const w2 = [10, 9, 12, 13, 14, 14]
-    console.log(row(["", "sessions", "connect s", "RSS before", "RSS/session", "heap/session"], w2))
-    for (const [name, r] of [["ours", idleOurs], ["node-smpp", idleTheirs]] as const) {
-      console.log(row([
-        name,
-        fmt(r.sessions),
-        (r.connectMs / 1000).toFixed(1),
-        `${(r.before / 1048576).toFixed(0)} MiB`,
-        `${(perSession(r) / 1024).toFixed(1)} KiB`,
-        `${(heapPerSession(r) / 1024).toFixed(1)} KiB`
-      ], w2))
-    }
-    for (const [name, r] of [["ours", idleOurs], ["node-smpp", idleTheirs]] as const) {
-      if (r.sessions < SESSIONS) {
-        console.log(`(${name}: only ${fmt(r.sessions)} of ${fmt(SESSIONS)} sessions bound; ${r.failed} failed)`)
-      }
-    }
-
-    const w100 = ours.closed.find((r) => r.run.kind === "throughput" && r.run.window === 100)!
-    const rated = ours.rate!
-    const ratedTheirs = theirs.rate
-    const held = (r: RunResult) => r.throughput >= RATE * 0.98
-    const verdict = (ok: boolean) => (ok ? "met" : "NOT met")
-    console.log("\ngoals")
-    console.log(
-      `  ≥ ${fmt(GOAL_THROUGHPUT)} submit_sm/s at window 100 on one session: ${fmt(w100.throughput)}/s — ` +
-        verdict(w100.throughput >= GOAL_THROUGHPUT)
-    )
-    console.log(
-      `  p99 < ${GOAL_P99_MS} ms at ${fmt(RATE)}/s: ${ms(rated.latency.p99)} ms at ${fmt(rated.throughput)}/s` +
-        `${held(rated) ? "" : " (rate not held)"} — ${verdict(held(rated) && rated.latency.p99 < GOAL_P99_MS)}` +
-        (ratedTheirs === undefined
-          ? "; node-smpp cannot sustain the rate"
-          : `; node-smpp: ${ms(ratedTheirs.latency.p99)} ms at ${fmt(ratedTheirs.throughput)}/s` +
-            `${held(ratedTheirs) ? "" : " (rate not held)"}`)
-    )
-    console.log(
-      `  RSS/session ≤ node-smpp's: ${(perSession(idleOurs) / 1024).toFixed(1)} KiB vs ` +
-        `${(perSession(idleTheirs) / 1024).toFixed(1)} KiB — ${verdict(perSession(idleOurs) <= perSession(idleTheirs))}`
-    )
+    if (ONLY !== "idle") await loadPart(dir)
+    if (ONLY !== "load") await idlePart(dir)
     console.log(`load average ${load1()} at the end (this run's own two processes count for about 2)`)
   } finally {
     Fs.rmSync(dir, { recursive: true, force: true })
   }
+}
+
+const loadPart = async (dir: string) => {
+  process.stderr.write("load runs …\n")
+  const ours = await load(dir, "ours")
+  const theirs = await load(dir, "node-smpp")
+
+  console.log("\nsubmit_sm → submit_sm_resp, one session, client and server in separate processes (latency in ms)")
+  const widths = [14, 10, 7, 7, 7, 10, 7, 7, 7, 10, 9]
+  console.log(row(
+    ["", "ours/s", "p50", "p99", "p99.9", "smpp/s", "p50", "p99", "p99.9", "× rate", "× p99"],
+    widths
+  ))
+  const rows: Array<readonly [RunResult, RunResult | undefined]> = ours.closed.map((a, i) => [a, theirs.closed[i]])
+  rows.push([ours.rate!, theirs.rate])
+  for (const [a, b] of rows) {
+    console.log(row([
+      describeRun(a.run),
+      fmt(a.throughput),
+      ms(a.latency.p50),
+      ms(a.latency.p99),
+      ms(a.latency.p999),
+      b === undefined ? "-" : fmt(b.throughput),
+      b === undefined ? "-" : ms(b.latency.p50),
+      b === undefined ? "-" : ms(b.latency.p99),
+      b === undefined ? "-" : ms(b.latency.p999),
+      b === undefined ? "-" : ratio(a.throughput, b.throughput),
+      b === undefined ? "-" : ratio(b.latency.p99, a.latency.p99)
+    ], widths))
+  }
+  const all = [...ours.closed, ours.rate!, ...theirs.closed, ...(theirs.rate === undefined ? [] : [theirs.rate])]
+  const errors = all.reduce((sum, r) => sum + r.errors, 0)
+  if (errors > 0) console.log(`(${errors} submit_sm failed or refused across the runs)`)
+  if (theirs.rate === undefined) {
+    const best = Math.max(...theirs.closed.map((r) => r.throughput))
+    console.log(`(node-smpp's rate run left out: its best closed-loop rate, ${fmt(best)}/s, is below ${fmt(RATE)}/s)`)
+  }
+  console.log("× rate: ours / node-smpp's throughput; × p99: node-smpp's p99 / ours (above 1: ours is faster)")
+
+  const w100 = ours.closed.find((r) => r.run.kind === "throughput" && r.run.window === 100)!
+  const rated = ours.rate!
+  const ratedTheirs = theirs.rate
+  const held = (r: RunResult) => r.throughput >= RATE * 0.98
+  console.log("\ngoals")
+  console.log(
+    `  ≥ ${fmt(GOAL_THROUGHPUT)} submit_sm/s at window 100 on one session: ${fmt(w100.throughput)}/s — ` +
+      verdict(w100.throughput >= GOAL_THROUGHPUT)
+  )
+  console.log(
+    `  p99 < ${GOAL_P99_MS} ms at ${fmt(RATE)}/s: ${ms(rated.latency.p99)} ms at ${fmt(rated.throughput)}/s` +
+      `${held(rated) ? "" : " (rate not held)"} — ${verdict(held(rated) && rated.latency.p99 < GOAL_P99_MS)}` +
+      (ratedTheirs === undefined
+        ? "; node-smpp cannot sustain the rate"
+        : `; node-smpp: ${ms(ratedTheirs.latency.p99)} ms at ${fmt(ratedTheirs.throughput)}/s` +
+          `${held(ratedTheirs) ? "" : " (rate not held)"}`)
+  )
+}
+
+const verdict = (ok: boolean) => (ok ? "met" : "NOT met")
+
+const idlePart = async (dir: string) => {
+  process.stderr.write("idle sessions …\n")
+  const idleOurs = await idle(dir, "ours")
+  const idleTheirs = await idle(dir, "node-smpp")
+  const perSession = (r: Idle) => (r.after - r.before) / Math.max(1, r.sessions)
+  const heapPerSession = (r: Idle) => (r.heapAfter - r.heapBefore) / Math.max(1, r.sessions)
+  console.log(`\nidle bound sessions on one server process, keepalive every ${ENQUIRE_LINK_MS / 1000} s (RSS after GC)`)
+  const w2 = [10, 9, 12, 13, 14, 14]
+  console.log(row(["", "sessions", "connect s", "RSS before", "RSS/session", "heap/session"], w2))
+  for (const [name, r] of [["ours", idleOurs], ["node-smpp", idleTheirs]] as const) {
+    console.log(row([
+      name,
+      fmt(r.sessions),
+      (r.connectMs / 1000).toFixed(1),
+      `${(r.before / 1048576).toFixed(0)} MiB`,
+      `${(perSession(r) / 1024).toFixed(1)} KiB`,
+      `${(heapPerSession(r) / 1024).toFixed(1)} KiB`
+    ], w2))
+  }
+  for (const [name, r] of [["ours", idleOurs], ["node-smpp", idleTheirs]] as const) {
+    if (r.sessions < SESSIONS) {
+      console.log(`(${name}: only ${fmt(r.sessions)} of ${fmt(SESSIONS)} sessions bound; ${r.failed} failed)`)
+    }
+  }
+
+  console.log(
+    `  RSS/session ≤ node-smpp's: ${(perSession(idleOurs) / 1024).toFixed(1)} KiB vs ` +
+      `${(perSession(idleTheirs) / 1024).toFixed(1)} KiB — ${verdict(perSession(idleOurs) <= perSession(idleTheirs))}`
+  )
 }
 
 main().then(

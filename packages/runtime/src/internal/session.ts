@@ -318,6 +318,7 @@ export class Settings {
 }
 
 const NOT_CLOSED: SessionClosed | undefined = undefined
+const NONE_PENDING: Map<number, Pending> = new Map()
 
 /** @internal */
 export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
@@ -339,7 +340,8 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   private writeBlocked = false
   private inDirty = false
   private outbound: Array<Outbound> = []
-  private readonly pending = new Map<number, Pending>()
+  /** Requests of ours in flight; `NONE_PENDING` (shared, never written) while there are none. */
+  private pending: Map<number, Pending> = NONE_PENDING
   private inFlight = 0
   private waiters: Array<Pending | undefined> = []
   private waitHead = 0
@@ -446,6 +448,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       const events = this.events
       if (events === undefined || events.length === 0) {
         this.logging = false
+        this.events = undefined
         return Effect.void
       }
       const batch = events.splice(0, events.length)
@@ -463,7 +466,11 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       immediate: false
     })
     fibers.add(fiber)
-    fiber.addObserver(() => fibers.delete(fiber))
+    fiber.addObserver(() => {
+      fibers.delete(fiber)
+      // An idle session keeps no empty set (nor mailbox, below).
+      if (fibers.size === 0 && this.fibers === fibers) this.fibers = undefined
+    })
   }
 
   // --- state
@@ -504,6 +511,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   private admit(entry: Pending): void {
     entry.seq = this.sequence.next(this.pending)
     entry.status = IN_FLIGHT
+    if (this.pending === NONE_PENDING) this.pending = new Map()
     this.pending.set(entry.seq, entry)
     if (entry.kind === USER) {
       this.inFlight++
@@ -746,7 +754,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     return Effect.suspend(() => {
       const mailbox = this.mailbox!
       if (mailbox.size === 0) {
-        this.workers--
+        if (--this.workers === 0) this.mailbox = undefined
         return Effect.void
       }
       return Effect.zipRight(this.serveFrom(mailbox.takeShare(), 0), this.worker())
@@ -1147,6 +1155,8 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     if (this.finished) return
     this.sweep(time)
     this.beat(time)
+    // An idle session keeps no table of its own.
+    if (this.pending.size === 0) this.pending = NONE_PENDING
     this.scheduleTimer(time)
   }
 
