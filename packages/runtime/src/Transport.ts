@@ -4,9 +4,10 @@
  * for an outbind). A `Dialer` is what a client connects with; the test kit swaps it for an
  * in-memory one.
  *
- * Every node socket is owned by a Scope: closing the Scope ends it (`destroySoon`: what was
- * written still goes out). Closing a listener's Scope stops listening and destroys every
- * connection it accepted.
+ * A node socket is owned by a Scope (closing it ends the socket: `destroySoon`, what was
+ * written still goes out), or, taken from a listener with `take`, by whoever took it.
+ * Closing a listener's Scope stops listening and destroys every connection it accepted
+ * that was not taken.
  *
  * @since 0.1.0
  */
@@ -113,8 +114,8 @@ export interface Listener {
    */
   readonly accept: Effect.Effect<Connection, never, Scope.Scope>
   /**
-   * Waits for the next connection, which the caller ends (a session does when it closes);
-   * the listener destroys what is left open when its Scope closes.
+   * Waits for the next connection, which the caller owns from then on and ends (a session
+   * does when it closes); the listener's Scope no longer destroys it.
    */
   readonly take: Effect.Effect<Connection>
 }
@@ -237,7 +238,6 @@ export const listen = (options?: ListenOptions): Effect.Effect<Listener, Transpo
     const onConnection = (conn: Net.Socket) => {
       prepare(conn)
       open.add(conn)
-      conn.on("close", forget)
       Queue.unsafeOffer(incoming, conn)
     }
     const server: Net.Server = useTls
@@ -269,8 +269,16 @@ export const listen = (options?: ListenOptions): Effect.Effect<Listener, Transpo
       ? { host: bound.address, port: bound.port }
       : { host, port: options?.port ?? 0 }
 
-    const accept: Effect.Effect<Connection, never, Scope.Scope> = owned(Queue.take(incoming))
-    const take: Effect.Effect<Connection> = Effect.map(Queue.take(incoming), connectionOf)
+    const accept: Effect.Effect<Connection, never, Scope.Scope> = owned(Effect.map(Queue.take(incoming), (conn) => {
+      conn.on("close", forget)
+      return conn
+    }))
+    // Handed over: the taker ends it, and the listener forgets it (no listener of its own on
+    // each connection: a server may hold many thousands).
+    const take: Effect.Effect<Connection> = Effect.map(Queue.take(incoming), (conn) => {
+      open.delete(conn)
+      return connectionOf(conn)
+    })
 
     return { address, accept, take }
   })

@@ -79,8 +79,8 @@ export class NetWire implements Wire {
     // Ours replaces the listener that kept an early error from being uncaught.
     conn.removeAllListeners("error")
     conn.on("error", onNetError)
+    // 'close' follows the peer's end (sockets are not half-open) as well as an error.
     conn.on("close", onNetClose)
-    conn.on("end", onNetClose)
     conn.on("drain", onNetDrain)
     conn.on("data", onNetData)
     if (conn.destroyed) this.finish(undefined)
