@@ -103,8 +103,13 @@ export interface PostgresOptions {
   readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
-// where the URL points, without its credentials (for messages)
-const describeUrl = (url: string): string => {
+/**
+ * Where a PostgreSQL URL points, without its credentials (for messages and banners).
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const describeUrl = (url: string): string => {
   if (!URL.canParse(url)) return "the configured URL"
   const parsed = new URL(url)
   return `${parsed.hostname || "localhost"}${parsed.port === "" ? "" : `:${parsed.port}`}${parsed.pathname}`

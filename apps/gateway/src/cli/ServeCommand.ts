@@ -16,6 +16,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Database from "../Database.js"
 import * as Gateway from "../Gateway.js"
 import { DEMO_SYSTEM_ID, GatewayConfig } from "../GatewayConfig.js"
 import * as Password from "../Password.js"
@@ -35,7 +37,13 @@ export const banner = Layer.effectDiscard(
     if (demo !== undefined && !Password.isHash(demo.password)) {
       yield* Console.log(`demo account: system_id "${DEMO_SYSTEM_ID}", password "${demo.password}"`)
     }
-    yield* Console.log(`message store: ${config.store.filename}`)
+    yield* Console.log(
+      `message store: ${
+        config.store.url === undefined
+          ? config.store.filename
+          : `PostgreSQL at ${Database.describeUrl(Redacted.value(config.store.url))}`
+      }`
+    )
   })
 )
 

@@ -28,7 +28,16 @@ interface Gateway {
 // the config file alone decides: none of the variables that would override it
 const environment = Object.fromEntries(
   Object.entries(process.env).filter(([key]) =>
-    !["GATEWAY_CONFIG", "GATEWAY_DB", "SMPP_HOST", "SMPP_PORT", "HTTP_HOST", "HTTP_PORT"].includes(key)
+    ![
+      "GATEWAY_CONFIG",
+      "GATEWAY_DB",
+      "DATABASE_URL",
+      "ADMIN_TOKEN",
+      "SMPP_HOST",
+      "SMPP_PORT",
+      "HTTP_HOST",
+      "HTTP_PORT"
+    ].includes(key)
   )
 )
 
