@@ -262,6 +262,8 @@ export interface Stats {
   /** Responses with no request pending (late, or never asked for), dropped. */
   readonly unexpectedResponses: number
   readonly enquireLinksSent: number
+  /** Times reading stopped because the peer sent on without reading our answers. */
+  readonly readPauses: number
 }
 
 /**

@@ -338,6 +338,8 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   private readStopped = false
   /** The wire asked to wait (a slow peer): what is queued waits too. */
   private writeBlocked = false
+  /** Reading stopped while writes wait: set when a blocked peer keeps sending. */
+  private readPaused = false
   private inDirty = false
   private outbound: Array<Outbound> = []
   /** Requests of ours in flight; `NONE_PENDING` (shared, never written) while there are none. */
@@ -365,7 +367,8 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     requestsHandled: 0,
     requestsRefused: 0,
     unexpectedResponses: 0,
-    enquireLinksSent: 0
+    enquireLinksSent: 0,
+    readPauses: 0
   }
   private mailbox: Mailbox<Session.Inbound | Job> | undefined = undefined
   private workers = 0
@@ -422,6 +425,10 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
 
   onDrain(): void {
     this.writeBlocked = false
+    if (this.readPaused) {
+      this.readPaused = false
+      this.wire.reading(true)
+    }
     if (this.outbound.length > 0) this.markDirty()
   }
 
@@ -929,7 +936,15 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
 
   private enqueue(item: Outbound): void {
     const n = this.outbound.push(item)
-    if (this.writeBlocked) return
+    if (this.writeBlocked) {
+      // A peer that sends without reading our answers: stop reading it until it does.
+      if (n >= MAX_BATCH && !this.readPaused) {
+        this.readPaused = true
+        this.stats_.readPauses++
+        this.wire.reading(false)
+      }
+      return
+    }
     if (n >= EAGER_BATCH && !encoding) this.flush()
     else this.markDirty()
   }

@@ -36,6 +36,8 @@ export interface Wire {
   readonly write: (bytes: Uint8Array, done?: () => void) => boolean
   /** Ends the connection after what was written goes out. */
   readonly end: () => void
+  /** Stops (`false`) or restarts (`true`) reading: a peer that sends without reading. */
+  readonly reading: (on: boolean) => void
 }
 
 /** @internal */
@@ -105,6 +107,11 @@ export class NetWire implements Wire {
     // hold it open once the writable side is done.
     if (!this.conn.destroyed) this.conn.destroySoon()
   }
+
+  reading(on: boolean): void {
+    if (on) this.conn.resume()
+    else this.conn.pause()
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +179,9 @@ export class PlatformWire implements Wire {
       }
     })
   }
+
+  /** Reads go on: the platform socket has no pause (its writes are awaited one by one). */
+  reading(_on: boolean): void {}
 
   end(): void {
     if (this.closed) return
