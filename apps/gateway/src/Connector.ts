@@ -59,6 +59,11 @@ export interface OutcomeEvent {
   readonly state: number
   readonly errorCode: number
   readonly doneAt: number
+  /**
+   * The message as the connector was given it, when it keeps it (the simulator): the
+   * receipt is built from it, so that the store need not read the row back.
+   */
+  readonly message?: Message | undefined
 }
 
 /**

@@ -11,11 +11,19 @@
  * slots (`maxInFlight`) are taken, by one ending. The queue is persisted, so after a
  * restart the items are delivered once a receiver binds again.
  *
+ * A worker holds a claim on its account's new items (`DeliveryQueue.claim`): receipts and MOs
+ * that `Outcomes` writes while the worker has room (up to `maxInFlight` waiting) are inserted
+ * already leased to it and handed over once committed, so the common path has no `take` (no
+ * UPDATE, no commit of its own, no decoding of stored octets); it `take`s only when told that
+ * the queue holds more (an enqueue, a retry, its timer, a bind).
+ *
  * Each item is sent straight on one of the account's receiver sessions (round robin, the
- * list read once per `take`), one fiber per delivery and no log annotations, span or retry
- * schedule per item; only when that session cannot take it (closing, window stuck) does
- * `SmppServer.deliver` look for another. Acks are batched by the queue. The workers run with
- * the tracer off.
+ * list read once per wake-up), one fiber per delivery (started from the worker's runtime and
+ * kept in a plain Set: a FiberSet cost more per fiber than the send) and no log annotations,
+ * span or retry schedule per item; only when that session cannot take it (closing, window
+ * stuck) does `SmppServer.deliver` look for another. An ESME_ROK is acknowledged with
+ * `ackLater`: the delivery's fiber ends without waiting for the ack's commit (a crash before it
+ * only delivers the item again). The workers run with the tracer off.
  *
  * Accounts listed in `dataSm` get data_sm instead of deliver_sm (the body in message_payload).
  *
@@ -28,10 +36,12 @@ import * as Pdu from "@effect-smpp/schema/Pdu"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { Accounts } from "./Accounts.js"
@@ -70,6 +80,13 @@ export const toDataSm = (pdu: Pdu.DeliverSm): Pdu.DataSm =>
     tlvs: pdu.shortMessage.length > 0 ? { ...pdu.tlvs, messagePayload: pdu.shortMessage } : pdu.tlvs
   })
 
+// a worker's wake-up signal; `takeDue`: the queue may hold due items it has not taken (set by
+// outside wake-ups, retries and the timer; a wake-up for items handed over leaves it alone)
+interface Worker {
+  readonly signal: Queue.Queue<void>
+  takeDue: boolean
+}
+
 const isReceiver = (info: SmppServer.SessionInfo) => info.kind === "receiver" || info.kind === "transceiver"
 
 // one attempt per deliver: the queue's schedule decides when to try again
@@ -87,11 +104,13 @@ export const make = (options?: Options) =>
     const queue = yield* DeliveryQueue
     const accounts = yield* Accounts
     const maxInFlight = options?.maxInFlight ?? 1000
+    const backlogMax = 4 * maxInFlight
+    const takeBatch = 256
     const dataSm = new Set(options?.dataSm ?? [])
     const minSleep = Duration.toMillis(options?.minSleep ?? Duration.millis(100))
     const deliverOptions = { schedule: once, ...(options?.timeout === undefined ? {} : { timeout: options.timeout }) }
     const workers = yield* FiberSet.make<void, never>()
-    const wakes = new Map<string, Queue.Queue<void>>()
+    const wakes = new Map<string, Worker>()
 
     const requestOptions = options?.timeout === undefined ? undefined : { timeout: options.timeout }
     const receiversOf = (account: string) => Effect.map(server.sessionsOf(account), (infos) => infos.filter(isReceiver))
@@ -99,8 +118,13 @@ export const make = (options?: Options) =>
 
     const pduOf = (item: DeliveryItem) => dataSm.has(item.account) ? toDataSm(item.pdu) : item.pdu
 
+    // the ack is batched; the delivery does not wait for its commit (losing it to a crash
+    // only delivers the item again)
     const acknowledged = (item: DeliveryItem) =>
-      Effect.as(Effect.catchAll(queue.ack(item.id), (error) => failedToRecord(item, error)), false)
+      Effect.clockWith((clock) => {
+        queue.ackLater(item.id, clock.unsafeCurrentTimeMillis())
+        return Effect.succeed(false)
+      })
 
     /**
      * One attempt, on the session the worker picked; whether the item is still queued (retried
@@ -178,33 +202,83 @@ export const make = (options?: Options) =>
         Effect.annotateLogs({ account: item.account, delivery: String(item.id) })
       )
 
-    const worker = (account: string, wake: Queue.Queue<void>): Effect.Effect<void> =>
+    const worker = (account: string, state: Worker): Effect.Effect<void> =>
       Effect.gen(function*() {
-        const deliveries = yield* FiberSet.make<void, never>()
+        const wake = state.signal
+        // each delivery a fiber of its own, started from this runtime (tracer off, the worker's
+        // annotations) and kept in a plain Set: a FiberSet costs more per fiber than the send
+        const runtime = yield* Effect.runtime<never>()
+        const deliveries = new Set<Fiber.RuntimeFiber<void, never>>()
+        let drained: (() => void) | undefined
+        const start = (item: DeliveryItem, session: Session.Session) => {
+          const fiber = Runtime.runFork(runtime)(Effect.flatMap(deliverOne(item, session), finished))
+          deliveries.add(fiber)
+          fiber.addObserver(() => {
+            deliveries.delete(fiber)
+            if (deliveries.size === 0 && drained !== undefined) drained()
+          })
+        }
+        yield* Effect.addFinalizer(() => Fiber.interruptAll(deliveries))
         const signal = Queue.offer(wake, undefined)
         let inFlight = 0
         let waitingForSlots = false
+        let open = true
+        // items leased to this worker by `writeAll` (its claim), not sent yet
+        let backlog: Array<DeliveryItem> = []
+        let head = 0
+        yield* queue.claim(account, {
+          // up to 4 × `maxInFlight` waiting beyond those in flight: they are in memory already
+          room: () => open ? backlogMax - (backlog.length - head) : 0,
+          offer: (items) => {
+            if (!open) return false
+            for (const item of items) backlog.push(item)
+            Queue.unsafeOffer(wake, undefined)
+            return true
+          }
+        })
         // an acknowledged delivery matters to the loop only when it waits for a free slot; one
         // retried or given back changes when the next item is due
         const finished = (requeued: boolean) =>
           Effect.suspend(() => {
             inFlight--
+            if (requeued) state.takeDue = true
             return requeued || waitingForSlots ? signal : Effect.void
           })
         let turn = 0
+        let next = Option.none<number>()
+        // starts what waits in the backlog while slots are free; round robin over the receivers
+        const drain = (receivers: ReadonlyArray<SmppServer.SessionInfo>, now: number) => {
+          while (inFlight < maxInFlight && head < backlog.length) {
+            const item = backlog[head++]
+            if (item.nextAttemptAt <= now) {
+              // its lease ran out while it waited here: due in the queue, `take` gets it
+              state.takeDue = true
+              continue
+            }
+            inFlight++
+            start(item, receivers[turn++ % receivers.length].session)
+          }
+          if (head === backlog.length && head > 0) {
+            backlog = []
+            head = 0
+          }
+        }
         while (true) {
           const receivers = yield* receiversOf(account)
           if (receivers.length === 0) break
-          // take while items are due and slots are free; round robin over the receivers
-          while (inFlight < maxInFlight) {
-            const free = maxInFlight - inFlight
-            const items = yield* queue.take(account, { limit: free })
-            inFlight += items.length
-            for (const item of items) {
-              const session = receivers[turn++ % receivers.length].session
-              yield* FiberSet.run(deliveries, Effect.flatMap(deliverOne(item, session), finished))
-            }
-            if (items.length < free) break
+          // what was handed over (or taken) first, then more from the queue when it holds more
+          const now = yield* Clock.currentTimeMillis
+          drain(receivers, now)
+          if (state.takeDue && inFlight < maxInFlight) {
+            // the slots free now, and at least `takeBatch` more into the backlog: under load,
+            // fewer and larger takes (each is a commit of its own)
+            const limit = Math.max(maxInFlight - inFlight, Math.min(takeBatch, backlogMax - (backlog.length - head)))
+            const items = yield* queue.take(account, { limit })
+            for (const item of items) backlog.push(item)
+            if (items.length < limit) state.takeDue = false
+            drain(receivers, now)
+            // taken all that was due: when the next one is (else the next wake-up takes more)
+            if (!state.takeDue) next = yield* queue.nextDueAt(account)
           }
           if (inFlight >= maxInFlight) {
             waitingForSlots = true
@@ -212,42 +286,55 @@ export const make = (options?: Options) =>
             waitingForSlots = false
             continue
           }
-          const now = yield* Clock.currentTimeMillis
-          const next = yield* queue.nextDueAt(account)
           // nothing queued: sleep until told; something due but not taken (expiring): not long
           const sleep = Option.isNone(next)
             ? Effect.never
-            : Effect.sleep(Duration.millis(Math.max(minSleep, next.value - now)))
-          yield* Effect.raceFirst(sleep, Queue.take(wake))
+            : Effect.sleep(Duration.millis(Math.max(minSleep, next.value - (yield* Clock.currentTimeMillis))))
+          if (yield* Effect.raceFirst(Effect.as(sleep, true), Effect.as(Queue.take(wake), false))) {
+            state.takeDue = true
+          }
         }
         // from here a receiver binding starts a new worker
+        open = false
         wakes.delete(account)
         // the session's end fails the deliveries in flight: let them give their items back
-        yield* FiberSet.join(deliveries).pipe(Effect.ignore)
+        if (deliveries.size > 0) {
+          yield* Effect.async<void>((resume) => {
+            drained = () => resume(Effect.void)
+          })
+        }
+        yield* queue.release(backlog.slice(head).map((item) => item.id))
       }).pipe(
         Effect.scoped,
         Effect.catchAll((error) => Effect.logError("delivery worker failed", error)),
         Effect.ensuring(Effect.sync(() => {
-          if (wakes.get(account) === wake) wakes.delete(account)
+          if (wakes.get(account) === state) wakes.delete(account)
         })),
         Effect.annotateLogs({ module: "Deliverer", account }),
         Effect.withTracerEnabled(false)
       )
 
-    /** Wakes the account's worker, or starts one if a receiver is bound. */
+    /** Wakes the account's worker (to look at the queue), or starts one if a receiver is bound. */
     const wake = (account: string): Effect.Effect<void> =>
       Effect.suspend(() => {
         const existing = wakes.get(account)
-        if (existing !== undefined) return Queue.offer(existing, undefined)
+        if (existing !== undefined) {
+          existing.takeDue = true
+          return Queue.offer(existing.signal, undefined)
+        }
         return Effect.flatMap(hasReceiver(account), (bound) =>
           bound
             ? Effect.flatMap(Queue.sliding<void>(1), (signal) =>
               Effect.suspend(() => {
                 // another wake may have started it meanwhile
                 const started = wakes.get(account)
-                if (started !== undefined) return Queue.offer(started, undefined)
-                wakes.set(account, signal)
-                return Effect.asVoid(FiberSet.run(workers, worker(account, signal)))
+                if (started !== undefined) {
+                  started.takeDue = true
+                  return Queue.offer(started.signal, undefined)
+                }
+                const state: Worker = { signal, takeDue: true }
+                wakes.set(account, state)
+                return Effect.asVoid(FiberSet.run(workers, worker(account, state)))
               }))
             : Effect.void)
       })

@@ -18,9 +18,13 @@
  * schedule gives up). The deliver_sm is stored encoded (the codec's own bytes), TLVs and all.
  *
  * Writes (`enqueue`, `enqueueAll`, `ack`) are group-committed like the message store's, with
- * multi-row statements of a few fixed sizes; `writeAll` inserts in the caller's transaction
- * instead (then `announce` wakes the deliverers), so that `Outcomes` commits a chunk's states
- * and receipts at once. A `take` is one UPDATE … RETURNING of up to `limit` rows.
+ * multi-row statements of a few fixed sizes (the service's `Default` waits 10 ms for more
+ * writes after the first: acks come one response at a time, and each commit is an fsync;
+ * `ackLater` queues an ack without its caller waiting); `writeAll` inserts in the caller's
+ * transaction instead (then `announce` wakes the deliverers), so that `Outcomes` commits a
+ * chunk's states and receipts at once. A `take` is one UPDATE … RETURNING of up to `limit`
+ * rows, committed on its own; a deliverer that holds a `claim` on an account gets the items
+ * `writeAll` writes for it inserted already leased, and handed over by `announce`, without one.
  *
  * @since 0.1.0
  */
@@ -35,9 +39,11 @@ import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as PubSub from "effect/PubSub"
+import * as Runtime from "effect/Runtime"
 import type * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
@@ -201,10 +207,30 @@ export interface Options {
   /** Writes per transaction at most. Default 1000. */
   readonly batchSize?: number | undefined
   /**
+   * Wait for more writes after the first of a batch. Default none; the service's `Default`
+   * waits 10 ms: acks arrive one response at a time, and each commit is an fsync.
+   */
+  readonly batchWindow?: Duration.DurationInput | undefined
+  /**
    * Make leased items due at once on start (they were in flight when the gateway stopped).
    * Right for one gateway per store; turn off when several share one. Default true.
    */
   readonly releaseLeasesOnStart?: boolean | undefined
+}
+
+/**
+ * A deliverer's hold on an account's new items (`claim`): items written by `writeAll` while
+ * it has `room` are inserted leased to it, and handed over by `announce` once committed,
+ * so that they need no `take` (no UPDATE, no commit, no decoding of the stored octets).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Claim {
+  /** How many more items it takes now. */
+  readonly room: () => number
+  /** Items leased to it, committed; false when it no longer takes any (they are released). */
+  readonly offer: (items: ReadonlyArray<DeliveryItem>) => boolean
 }
 
 interface EnqueueEntry {
@@ -214,7 +240,12 @@ interface EnqueueEntry {
   readonly pdu: Uint8Array
   readonly now: number
   readonly expiresAt: number
+  /** Inserted leased to the account's claim (its attempt counted). */
+  leased?: boolean
 }
+
+// the items `writeAll` inserted leased to a claim, for `announce` to hand over
+const handedOver = new WeakSet<DeliveryItem>()
 
 type Write =
   | ({ readonly _tag: "Enqueue" } & EnqueueEntry)
@@ -237,6 +268,7 @@ export const make = (options?: Options) =>
     const schedule = options?.retry ?? Resend.deliveryPolicy()
     const enqueued = yield* PubSub.sliding<string>(1024)
     const query = <A>(effect: Effect.Effect<A, SqlError>) => Effect.mapError(effect, sqlError)
+    const claims = new Map<string, Claim>()
 
     if (options?.releaseLeasesOnStart ?? true) {
       const now = yield* Clock.currentTimeMillis
@@ -254,7 +286,7 @@ export const make = (options?: Options) =>
 
     // Inserts the entries in the caller's transaction and marks their messages' receipts
     // queued; their ids, in order.
-    const insert = (entries: ReadonlyArray<EnqueueEntry>, now: number) =>
+    const insert = (entries: ReadonlyArray<EnqueueEntry>, now: number, receiptsQueued = false) =>
       Effect.gen(function*() {
         const ids = new Array<number>(entries.length)
         const receipts: Array<string> = []
@@ -262,15 +294,16 @@ export const make = (options?: Options) =>
         // 9 columns: 256 rows stay far below SQLite's 32766 bound parameters per statement
         for (const chunk of SqlRows.chunks(entries)) {
           const rows = chunk.map((entry) => {
-            if (entry.messageId !== null && entry.kind === "receipt") receipts.push(entry.messageId)
+            if (!receiptsQueued && entry.messageId !== null && entry.kind === "receipt") receipts.push(entry.messageId)
+            const leased = entry.leased === true
             return {
               account: entry.account,
               kind: entry.kind,
               message_id: entry.messageId,
               pdu: bufferOf(entry.pdu),
-              attempts: 0,
-              leased: 0,
-              next_attempt_at: entry.now,
+              attempts: leased ? 1 : 0,
+              leased: leased ? 1 : 0,
+              next_attempt_at: leased ? entry.now + lease : entry.now,
               expires_at: entry.expiresAt,
               created_at: entry.now
             }
@@ -323,8 +356,13 @@ export const make = (options?: Options) =>
         return results
       })).pipe(Effect.mapError(sqlError))
 
+    const runtime = yield* Effect.runtime<never>()
+    const onAckDone = (exit: Exit.Exit<Written, DeliveryQueueError>) => {
+      if (Exit.isFailure(exit)) Runtime.runFork(runtime)(Effect.logError("an acknowledgement could not be recorded", exit.cause))
+    }
     const batcher = yield* Batcher.make<Write, Written, DeliveryQueueError>({
       maxBatch: options?.batchSize ?? 1000,
+      window: options?.batchWindow,
       run: runBatch,
       closed: () => new DeliveryQueueError({ reason: "Closed", message: "the delivery queue is closed" })
     })
@@ -332,7 +370,7 @@ export const make = (options?: Options) =>
     const enqueue = (request: EnqueueRequest): Effect.Effect<DeliveryItem, DeliveryQueueError> =>
       Effect.gen(function*() {
         // the codec checks every field's limits; Schema validation would only repeat it, slower
-        const pdu = Pdu.DeliverSm.make({ ...request.pdu, sequenceNumber: 0, commandStatus: 0 }, true)
+        const pdu = Pdu.make("deliver_sm", request.pdu)
         const bytes = yield* Either.mapLeft(Codec.encodeEither(pdu), (cause) =>
           new DeliveryQueueError({ reason: "InvalidPdu", cause, message: `not a valid deliver_sm: ${cause.message}` }))
         const now = yield* Clock.currentTimeMillis
@@ -367,7 +405,7 @@ export const make = (options?: Options) =>
         const entries: Array<EnqueueEntry> = []
         const pdus: Array<Pdu.DeliverSm> = []
         for (const request of requests) {
-          const pdu = Pdu.DeliverSm.make({ ...request.pdu, sequenceNumber: 0, commandStatus: 0 }, true)
+          const pdu = Pdu.make("deliver_sm", request.pdu)
           const bytes = Codec.encodeEither(pdu)
           if (Either.isLeft(bytes)) {
             // one bad deliver_sm must not hold back the others
@@ -395,26 +433,60 @@ export const make = (options?: Options) =>
       const items = new Array<DeliveryItem>(entries.length)
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i]
-        items[i] = {
+        const leased = entry.leased === true
+        const item: DeliveryItem = {
           id: ids[i],
           account: entry.account,
           kind: entry.kind,
           messageId: entry.messageId,
           pdu: pdus[i],
-          attempts: 0,
+          attempts: leased ? 1 : 0,
           createdAt: entry.now,
-          nextAttemptAt: entry.now,
+          nextAttemptAt: leased ? entry.now + lease : entry.now,
           expiresAt: entry.expiresAt
         }
+        if (leased) handedOver.add(item)
+        items[i] = item
       }
       return items
     }
 
+    const release = (ids: ReadonlyArray<number>): Effect.Effect<void, DeliveryQueueError> =>
+      ids.length === 0 ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        query(Effect.forEach(SqlRows.chunks(ids), (chunk) =>
+          sql`UPDATE delivery_queue SET leased = 0, attempts = attempts - 1, next_attempt_at = ${now}
+            WHERE ${sql.in("id", chunk)} AND leased = 1`, { discard: true })))
+
     const announce = (items: ReadonlyArray<DeliveryItem>): Effect.Effect<void> =>
       Effect.suspend(() => {
         const accounts = new Set<string>()
-        for (const item of items) accounts.add(item.account)
-        return Effect.forEach(accounts, (account) => PubSub.publish(enqueued, account), { discard: true })
+        let leased: Map<string, Array<DeliveryItem>> | undefined
+        for (const item of items) {
+          if (handedOver.has(item)) {
+            leased ??= new Map()
+            const list = leased.get(item.account)
+            if (list === undefined) leased.set(item.account, [item])
+            else list.push(item)
+          } else {
+            accounts.add(item.account)
+          }
+        }
+        const refused: Array<number> = []
+        if (leased !== undefined) {
+          for (const [account, list] of leased) {
+            const claim = claims.get(account)
+            if (claim === undefined || !claim.offer(list)) {
+              // the claim went away since `writeAll`: due again at once, for whoever takes next
+              for (const item of list) refused.push(item.id)
+              accounts.add(account)
+            }
+          }
+        }
+        const publish = Effect.forEach(accounts, (account) => PubSub.publish(enqueued, account), { discard: true })
+        return refused.length === 0 ? publish : release(refused).pipe(
+          Effect.catchAll((error) => Effect.logError("cannot give back items a deliverer refused", error)),
+          Effect.zipRight(publish)
+        )
       })
 
     const enqueueAll = (
@@ -432,14 +504,25 @@ export const make = (options?: Options) =>
       })
 
     const writeAll = (
-      requests: ReadonlyArray<EnqueueRequest>
+      requests: ReadonlyArray<EnqueueRequest>,
+      writeOptions?: { readonly receiptsQueued?: boolean | undefined }
     ): Effect.Effect<ReadonlyArray<DeliveryItem>, DeliveryQueueError> =>
       Effect.gen(function*() {
         if (requests.length === 0) return []
         const now = yield* Clock.currentTimeMillis
         const { entries, pdus } = yield* prepareAll(requests, now)
         if (entries.length === 0) return []
-        const ids = yield* query(insert(entries, now))
+        if (claims.size > 0) {
+          // lease what the accounts' deliverers have room for
+          const rooms = new Map<string, number>()
+          for (const entry of entries) {
+            let room = rooms.get(entry.account)
+            if (room === undefined) room = claims.get(entry.account)?.room() ?? 0
+            if (room > 0) entry.leased = true
+            rooms.set(entry.account, room - 1)
+          }
+        }
+        const ids = yield* query(insert(entries, now, writeOptions?.receiptsQueued === true))
         return itemsOf(entries, pdus, ids)
       })
 
@@ -545,6 +628,15 @@ export const make = (options?: Options) =>
       /** Acknowledges a delivered item (batched with other acks). */
       ack: (id: number): Effect.Effect<void, DeliveryQueueError> =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.asVoid(batcher.submit({ _tag: "Ack", id, now }))),
+      /**
+       * `ack` without waiting for the commit (the caller's fiber does not suspend): a failure
+       * is logged. Losing an ack only means the item is delivered again.
+       */
+      ackLater: (id: number, now: number): void => {
+        if (!batcher.unsafeOffer({ _tag: "Ack", id, now }, onAckDone)) {
+          Runtime.runFork(runtime)(Effect.logWarning(`delivery ${id} acknowledged after the queue closed`))
+        }
+      },
       /** Acknowledges several items. */
       ackAll: (ids: ReadonlyArray<number>): Effect.Effect<void, DeliveryQueueError> =>
         Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -555,11 +647,18 @@ export const make = (options?: Options) =>
       /** A failed attempt: schedules the next by the retry schedule, or drops the item. */
       retry,
       /** Gives leased items back, due at once, their attempt not counted. */
-      release: (ids: ReadonlyArray<number>): Effect.Effect<void, DeliveryQueueError> =>
-        ids.length === 0 ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          query(Effect.forEach(SqlRows.chunks(ids), (chunk) =>
-            sql`UPDATE delivery_queue SET leased = 0, attempts = attempts - 1, next_attempt_at = ${now}
-              WHERE ${sql.in("id", chunk)} AND leased = 1`, { discard: true }))),
+      release,
+      /**
+       * Holds the account's new items for a deliverer while the Scope lasts: `writeAll` leases
+       * them to it (up to its room) and `announce` hands them over, without a `take`.
+       */
+      claim: (account: string, claim: Claim): Effect.Effect<void, never, Scope.Scope> =>
+        Effect.acquireRelease(
+          Effect.sync(() => claims.set(account, claim)),
+          () => Effect.sync(() => {
+            if (claims.get(account) === claim) claims.delete(account)
+          })
+        ),
       /** Drops every item past its TTL now (the sweeper does this every `sweepInterval`). */
       expire,
       /** When the account's next item is due (a leased one: when its lease ends), if any. */
@@ -603,7 +702,8 @@ export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@effect-smpp
       retry: Resend.deliveryPolicy({ base: delivery.retryBase, factor: delivery.retryFactor, cap: delivery.retryCap }),
       lease: delivery.lease,
       sweepInterval: delivery.sweepInterval,
-      batchSize: delivery.batchSize
+      batchSize: delivery.batchSize,
+      batchWindow: Duration.millis(10)
     })
   }),
   dependencies: [Migrations.Default, GatewayConfig.Default]

@@ -96,6 +96,18 @@ const recoveryIndexes = Effect.gen(function*() {
       AND (registered_delivery % 4 = 1 OR (registered_delivery % 4 = 2 AND state <> 2))`)
 })
 
+// Only a relay's messages have an upstream id to look up (its receipts): the simulator's
+// leave it NULL, and an index entry for each of those cost ~2.5 µs per insert (measured on
+// 64-row INSERTs, 8.4 against 5.9 µs per row). `upstream_id = ?` implies NOT NULL, so the
+// lookup still uses the index (SQLite and PostgreSQL).
+const upstreamPartialIndex = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql.unsafe(`DROP INDEX messages_upstream`)
+  yield* sql.unsafe(
+    `CREATE INDEX messages_upstream ON messages (connector, upstream_id) WHERE upstream_id IS NOT NULL`
+  )
+})
+
 /**
  * The migrations by `id_name`.
  *
@@ -104,7 +116,8 @@ const recoveryIndexes = Effect.gen(function*() {
  */
 export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>> = {
   "1_initial": initial,
-  "2_recovery_indexes": recoveryIndexes
+  "2_recovery_indexes": recoveryIndexes,
+  "3_upstream_partial_index": upstreamPartialIndex
 }
 
 /**

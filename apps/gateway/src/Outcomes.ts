@@ -13,11 +13,14 @@
  * - Validity: a sweeper on the Clock sets messages still ENROUTE past their validity period
  *   EXPIRED, with a receipt when asked.
  *
- * Events are taken a chunk at a time: a chunk's states (one multi-row UPDATE), the receipts
- * they call for and its MOs are written in one transaction, one commit for the lot
- * (`MessageStore.writeStates`, `DeliveryQueue.writeAll`). A single event goes through the
- * batched `updateState` then `enqueue`, the state committed before the receipt is queued; a
- * crash in between is repaired on start: final messages that asked for a receipt within the
+ * Events are taken a chunk at a time: a chunk's states (one multi-row UPDATE, which also marks
+ * the receipts queued), the receipts they call for and its MOs are written in one transaction,
+ * one commit for the lot (`MessageStore.writeStates`, `DeliveryQueue.writeAll`); the receipts
+ * are built from the message an outcome carries (the simulator's do) rather than read back,
+ * and go to the account's deliverer without a `take` when it has room (its claim) — a chunk
+ * of one event too. Should a chunk's transaction fail, each event goes through the batched
+ * `updateState` then `enqueue` (`finish`, as the validity sweep does), the state committed
+ * before the receipt is queued; a crash in between is repaired on start: final messages that asked for a receipt within the
  * delivery TTL and never got one queued are given it then (a partial index keeps those few
  * rows apart), before the pump takes new events. The pump runs with the tracer off.
  *
@@ -239,21 +242,21 @@ export const make = (options?: Options) =>
     // rows), then the receipts they call for and the MOs, one commit for all. Should it fail,
     // each event is tried on its own so that one bad event fails only itself.
     const handleAll = (events: ReadonlyArray<ConnectorEvent>): Effect.Effect<void> => {
-      if (events.length === 1) return handle(events[0])
-      const updates: Array<{ readonly id: string; readonly update: StateUpdate }> = []
+      const updates: Array<{ readonly id: string; readonly update: StateUpdate; readonly message?: Message | undefined }> = []
       const mos: Array<EnqueueRequest> = []
       for (const event of events) {
         if (event._tag === "Outcome") {
           updates.push({
             id: event.messageId,
-            update: { state: event.state, errorCode: event.errorCode, at: event.doneAt }
+            update: { state: event.state, errorCode: event.errorCode, at: event.doneAt },
+            message: event.message
           })
         } else {
           mos.push({ account: event.account, kind: "mo", pdu: moFields(event) })
         }
       }
       const write = Effect.gen(function*() {
-        const updated = yield* store.writeStates(updates)
+        const updated = yield* store.writeStates(updates, { queueReceipts: true })
         const requests: Array<EnqueueRequest> = []
         for (const message of updated) {
           if (Option.isSome(message) && wantsReceipt(message.value.registeredDelivery, message.value.state)) {
@@ -262,7 +265,7 @@ export const make = (options?: Options) =>
           }
         }
         for (const request of mos) requests.push(request)
-        return yield* queue.writeAll(requests)
+        return yield* queue.writeAll(requests, { receiptsQueued: true })
       })
       return Effect.matchEffect(sql.withTransaction(write), {
         onFailure: (error) =>

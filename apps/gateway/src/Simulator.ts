@@ -10,7 +10,10 @@
  * a matching destination comes back from it) and from scripted MOs, or `injectMo`.
  *
  * All timing is on the `Clock` (one timer fiber for all pending outcomes), so `TestClock`
- * drives it; random draws come from `Random`. Outcomes pending at shutdown are not kept.
+ * drives it; random draws come from `Random`. Outcomes pending at shutdown are not kept. An
+ * outcome carries the message as submitted (`Outcomes` builds the receipt from it). A submit
+ * with nothing to draw (no submit errors, dropped responses or shares below 100%) runs as
+ * plain callbacks, without a generator.
  *
  * @since 0.1.0
  */
@@ -178,55 +181,40 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
       }
     }
 
-    const refusal = (destination: string) =>
-      Effect.gen(function*() {
-        if (!(yield* bucket.take())) return CommandStatus.ESME_RTHROTTLED
-        if (settings.submitErrors.length === 0) return undefined
-        const rule: SubmitErrorRule | undefined = pickRule(
-          settings.submitErrors,
-          destination,
-          yield* draw(settings.submitErrors, destination)
-        )
-        return rule?.status
+    const throttled: SubmitResult = { accepted: false, status: CommandStatus.ESME_RTHROTTLED }
+
+    // an accepted message: its outcome (and echo) on the timers; its upstream id
+    const accept = (message: Message, now: number, ruleDraw: number): Effect.Effect<string> => {
+      const destination = message.destinationAddr
+      const upstreamId = `${idPrefix}-${(counter++).toString(36)}`
+      const rule: OutcomeRule | undefined = pickRule(settings.rules, destination, ruleDraw)
+      const outcome = rule?.outcome ?? settings.defaultOutcome
+      const delay = rule?.delay === undefined ? defaultDelay : Duration.toMillis(rule.delay)
+      const start = Math.max(now, message.scheduleDeliveryTime ?? now)
+      let doneAt = start + delay
+      let state = stateOfOutcome[outcome]
+      let errorCode = rule?.errorCode ?? (outcome === "DELIVRD" ? 0 : 1)
+      if (message.validityPeriod !== null && message.validityPeriod < doneAt) {
+        doneAt = Math.max(now, message.validityPeriod)
+        state = MessageState.EXPIRED
+        errorCode = rule?.errorCode ?? 1
+      }
+      const added = timers.add(doneAt, {
+        _tag: "Outcome",
+        connector: name,
+        messageId: message.id,
+        upstreamId,
+        state,
+        errorCode,
+        doneAt,
+        message
       })
-
-    const submit = (message: Message): Effect.Effect<SubmitResult> =>
-      Effect.gen(function*() {
-        const destination = message.destinationAddr
-        const status = yield* refusal(destination)
-        if (status !== undefined) return { accepted: false, status } as const
-        const now = yield* Clock.currentTimeMillis
-        const upstreamId = `${idPrefix}-${(counter++).toString(36)}`
-
-        const rule: OutcomeRule | undefined = pickRule(
-          settings.rules,
-          destination,
-          yield* draw(settings.rules, destination)
-        )
-        const outcome = rule?.outcome ?? settings.defaultOutcome
-        const delay = rule?.delay === undefined ? defaultDelay : Duration.toMillis(rule.delay)
-        const start = Math.max(now, message.scheduleDeliveryTime ?? now)
-        let doneAt = start + delay
-        let state = stateOfOutcome[outcome]
-        let errorCode = rule?.errorCode ?? (outcome === "DELIVRD" ? 0 : 1)
-        if (message.validityPeriod !== null && message.validityPeriod < doneAt) {
-          doneAt = Math.max(now, message.validityPeriod)
-          state = MessageState.EXPIRED
-          errorCode = rule?.errorCode ?? 1
-        }
-        yield* timers.add(doneAt, {
-          _tag: "Outcome",
-          connector: name,
-          messageId: message.id,
-          upstreamId,
-          state,
-          errorCode,
-          doneAt
-        })
-
-        if (settings.echo !== undefined && destination.startsWith(settings.echo.prefix)) {
-          const at = start + Duration.toMillis(settings.echo.delay)
-          yield* timers.add(
+      if (settings.echo === undefined || !destination.startsWith(settings.echo.prefix)) return Effect.as(added, upstreamId)
+      const at = start + Duration.toMillis(settings.echo.delay)
+      return Effect.as(
+        Effect.zipRight(
+          added,
+          timers.add(
             at,
             mo({
               account: message.account,
@@ -240,13 +228,40 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
               dataCoding: message.dataCoding
             }, at)
           )
-        }
+        ),
+        upstreamId
+      )
+    }
 
-        const dropResponse = settings.dropResponsePercent > 0 &&
-          (yield* Random.nextRange(0, 100)) < settings.dropResponsePercent
-        return dropResponse
-          ? { accepted: true, upstreamId, dropResponse } as const
-          : { accepted: true, upstreamId } as const
+    // the throughput, then the draws (submit errors, outcome rules, dropped responses, in
+    // that order); with nothing to draw (the usual settings) no generator runs per message
+    const submit = (message: Message): Effect.Effect<SubmitResult> =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        if (!bucket.unsafeTake(now)) return Effect.succeed(throttled)
+        const destination = message.destinationAddr
+        if (
+          settings.submitErrors.length === 0 && settings.dropResponsePercent <= 0 &&
+          !needsDraw(settings.rules, destination)
+        ) {
+          return Effect.map(accept(message, now, 0), (upstreamId): SubmitResult => ({ accepted: true, upstreamId }))
+        }
+        return Effect.gen(function*() {
+          if (settings.submitErrors.length > 0) {
+            const rule: SubmitErrorRule | undefined = pickRule(
+              settings.submitErrors,
+              destination,
+              yield* draw(settings.submitErrors, destination)
+            )
+            if (rule?.status !== undefined) return { accepted: false, status: rule.status } as const
+          }
+          const upstreamId = yield* accept(message, now, yield* draw(settings.rules, destination))
+          const dropResponse = settings.dropResponsePercent > 0 &&
+            (yield* Random.nextRange(0, 100)) < settings.dropResponsePercent
+          return dropResponse
+            ? { accepted: true, upstreamId, dropResponse } as const
+            : { accepted: true, upstreamId } as const
+        })
       })
 
     const injectMo = (input: MoInput, delay?: Duration.DurationInput): Effect.Effect<void> =>

@@ -333,27 +333,32 @@ export const make = (options?: Options) =>
       return Either.right({ message, registration: registration.value, scheduled })
     }
 
+    // a chain of plain callbacks, no generator: it runs for every message
     const submit = (account: string, pdu: Pdu.SubmitSm): Effect.Effect<Submitted, SubmitError> =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const { message, registration, scheduled } = yield* prepare(account, pdu, now)
-        if (!(yield* accounts.admit(account))) {
-          return yield* refuse("Throttled", CommandStatus.ESME_RTHROTTLED, `"${account}" is over its throughput`)
-        }
-        const stored = yield* Effect.catchAll(store.insert(message), unavailable)
-        if (scheduled) {
-          yield* Queue.offer(wake, undefined)
-          return { message: stored, dropResponse: false }
-        }
-        const dispatched = yield* Effect.either(dispatch(registration, stored))
-        if (Either.isRight(dispatched)) return { message: stored, dropResponse: dispatched.right }
-        const status = dispatched.left
-        yield* rejectAnswered(stored.id, status)
-        return yield* refuse(
-          "Rejected",
-          status,
-          `connector "${registration.connector.name}" refused the message (0x${status.toString(16)})`
-        )
+      Effect.clockWith((clock) => {
+        const prepared = prepare(account, pdu, clock.unsafeCurrentTimeMillis())
+        if (Either.isLeft(prepared)) return Effect.fail(prepared.left)
+        const { message, registration, scheduled } = prepared.right
+        return Effect.flatMap(accounts.admit(account), (admitted) => {
+          if (!admitted) {
+            return Effect.fail(refuse("Throttled", CommandStatus.ESME_RTHROTTLED, `"${account}" is over its throughput`))
+          }
+          return Effect.flatMap(Effect.catchAll(store.insert(message), unavailable), (stored) => {
+            if (scheduled) return Effect.as(Queue.offer(wake, undefined), { message: stored, dropResponse: false })
+            return Effect.matchEffect(dispatch(registration, stored), {
+              onSuccess: (dropResponse) => Effect.succeed({ message: stored, dropResponse }),
+              onFailure: (status) =>
+                Effect.zipRight(
+                  rejectAnswered(stored.id, status),
+                  Effect.fail(refuse(
+                    "Rejected",
+                    status,
+                    `connector "${registration.connector.name}" refused the message (0x${status.toString(16)})`
+                  ))
+                )
+            })
+          })
+        })
       })
 
     const submitMulti = (account: string, pdu: Pdu.SubmitMulti): Effect.Effect<MultiSubmitted, SubmitError> =>

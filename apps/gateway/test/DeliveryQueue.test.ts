@@ -94,6 +94,65 @@ describe("DeliveryQueue", () => {
       assert.strictEqual((yield* queue.take("other")).length, 1)
     }).pipe(Effect.provide(stack(":memory:"))))
 
+  it.scoped("a claim: writeAll leases up to its room, announce hands them over; a refused offer is given back", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const queue = yield* DeliveryQueue.DeliveryQueue
+      const woken = yield* queue.subscribe
+      const handed: Array<DeliveryQueue.DeliveryItem> = []
+      let accepting = true
+      const mos = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({
+          account: "acme",
+          kind: "mo" as const,
+          pdu: { sourceAddr: "4917", destinationAddr: "1234", shortMessage: new TextEncoder().encode(`mo ${i}`) }
+        }))
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* queue.claim("acme", {
+          room: () => 2 - handed.length,
+          offer: (items) => {
+            if (!accepting) return false
+            for (const item of items) handed.push(item)
+            return true
+          }
+        })
+        const items = yield* sql.withTransaction(queue.writeAll(mos(3)))
+        // committed, leased to the claim (its attempt counted) before it is handed over
+        assert.deepStrictEqual(items.map((item) => item.attempts), [1, 1, 0])
+        yield* queue.announce(items)
+        assert.deepStrictEqual(handed.map((item) => item.id), items.slice(0, 2).map((item) => item.id))
+        assert.deepStrictEqual([...yield* Queue.takeAll(woken)], ["acme"])
+        // `take` sees only the third
+        assert.deepStrictEqual((yield* queue.take("acme")).map((item) => item.id), [items[2].id])
+
+        // the claim goes away between the commit and the announcement: given back, due at once
+        handed.length = 0
+        accepting = false
+        const later = yield* sql.withTransaction(queue.writeAll(mos(1)))
+        assert.strictEqual(later[0].attempts, 1)
+        yield* queue.announce(later)
+        assert.strictEqual(handed.length, 0)
+        assert.deepStrictEqual([...yield* Queue.takeAll(woken)], ["acme"])
+        assert.deepStrictEqual((yield* queue.take("acme")).map((item) => [item.id, item.attempts]), [[later[0].id, 1]])
+      }))
+      // no claim once its Scope closed
+      const unclaimed = yield* sql.withTransaction(queue.writeAll(mos(1)))
+      assert.strictEqual(unclaimed[0].attempts, 0)
+    }).pipe(Effect.provide(stackWithSql)))
+
+  it.scoped("ackLater acknowledges without waiting for the commit", () =>
+    Effect.gen(function*() {
+      const queue = yield* DeliveryQueue.DeliveryQueue
+      const message = yield* storedMessage
+      const item = yield* queue.enqueue({ account: "acme", kind: "receipt", messageId: message.id, pdu: receipt(message.id) })
+      yield* queue.take("acme")
+      queue.ackLater(item.id, 0)
+      // the next write's commit follows the ack's
+      yield* queue.enqueue({ account: "other", kind: "mo", pdu: receipt("x") })
+      assert.strictEqual(yield* queue.size("acme"), 0)
+      assert.strictEqual(yield* receiptOf(message.id), "delivered")
+    }).pipe(Effect.provide(stackWithSql)))
+
   it.scoped("writeAll queues in the caller's transaction (rolled back with it); announce wakes the subscribers", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -180,6 +180,34 @@ describe("MessageStore", () => {
       assert.strictEqual(Option.getOrThrow(yield* store.findById(a.id)).state, MessageState.DELIVERED)
     }).pipe(Effect.provide(memoryWithSql)))
 
+  it.effect("writeStates with the messages at hand reads back ids only; queueReceipts marks the receipts queued", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const store = yield* MessageStore.MessageStore
+      const asks = yield* store.insert(message({ registeredDelivery: 1 }))
+      const failuresOnly = yield* store.insert(message({ registeredDelivery: 2 }))
+      const none = yield* store.insert(message({ registeredDelivery: 0 }))
+      const unknown = yield* store.insert(message({ registeredDelivery: 1 }))
+      const written = yield* sql.withTransaction(store.writeStates([
+        { id: asks.id, update: { state: MessageState.UNDELIVERABLE, errorCode: 7, at: 5000 }, message: asks },
+        { id: failuresOnly.id, update: { state: MessageState.DELIVERED, at: 5000 }, message: failuresOnly },
+        { id: none.id, update: { state: MessageState.DELIVERED, at: 5000 }, message: none },
+        // without the message: read back whole
+        { id: unknown.id, update: { state: MessageState.DELIVERED, at: 5000 } }
+      ], { queueReceipts: true }))
+      // the messages as the store now has them, field by field
+      for (const [i, m] of [asks, failuresOnly, none, unknown].entries()) {
+        assert.deepStrictEqual(Option.getOrThrow(written[i]), Option.getOrThrow(yield* store.findById(m.id)))
+      }
+      assert.strictEqual(Option.getOrThrow(written[0]).errorCode, 7)
+      assert.deepStrictEqual(written.map((m) => Option.getOrThrow(m).receipt), ["queued", null, null, "queued"])
+      // final already: nothing written, nothing answered
+      const again = yield* sql.withTransaction(store.writeStates([
+        { id: asks.id, update: { state: MessageState.DELIVERED }, message: asks }
+      ], { queueReceipts: true }))
+      assert.isTrue(Option.isNone(again[0]))
+    }).pipe(Effect.provide(memoryWithSql)))
+
   it.effect("finds scheduled messages not yet routed; cancel, replace and claim only those", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(10_000)

@@ -113,7 +113,7 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Post
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
         const first = yield* Migrations.run
-        assert.deepStrictEqual(first.map(([id, name]) => `${id}_${name}`), ["1_initial", "2_recovery_indexes"])
+        assert.deepStrictEqual(first.map(([id, name]) => `${id}_${name}`), ["1_initial", "2_recovery_indexes", "3_upstream_partial_index"])
         assert.deepStrictEqual(yield* Migrations.run, [])
         const columns = yield* sql<{ table_name: string; column_name: string; data_type: string }>`
           SELECT table_name, column_name, data_type FROM information_schema.columns

@@ -94,7 +94,9 @@ describe("Simulator", () => {
         upstreamId: result.accepted ? result.upstreamId : "",
         state: MessageState.DELIVERED,
         errorCode: 0,
-        doneAt: 5000
+        doneAt: 5000,
+        // the message as submitted: Outcomes builds the receipt from it
+        message: m
       })
       assert.strictEqual(sim.pending(), 0)
     }))

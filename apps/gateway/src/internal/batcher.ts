@@ -3,9 +3,13 @@
  * whatever has queued up (at most `maxBatch`), runs it as one batch (the caller's `run`,
  * typically one transaction) and answers every caller. While one batch commits, the next
  * one gathers, so the batch size follows the load without a timer. `window` adds a wait
- * for more items after the first one (default none).
+ * for more items after the first one (default none); without one, the writer lets the event
+ * loop run the I/O callbacks pending first (`setImmediate`): a SQLite commit blocks the
+ * thread, so the other sessions' reads would otherwise each make a batch of their own
+ * (measured: 664 → ~145 batches for 30,000 inserts over 4 sessions).
  *
- * Cost model: a waiting caller is one `Effect.async` whose callback sits in a plain array;
+ * Cost model: a waiting caller is one `Effect.async` whose callback sits in a plain array
+ * (`unsafeOffer`: a plain callback, for a caller that need not wait);
  * the writer resumes the callers of a batch with a loop of plain calls once it committed,
  * and sleeps on one callback of its own while nothing is queued. No `Queue`, no `Deferred`
  * per item (those cost several times more per item than the SQL of a batched insert).
@@ -28,6 +32,11 @@ import type * as Scope from "effect/Scope"
 /** @internal */
 export interface Batcher<I, O, E> {
   readonly submit: (item: I) => Effect.Effect<O, E>
+  /**
+   * Queues an item without a caller waiting for it (no fiber suspends): `onDone` is called
+   * once its batch ran. False when closed. Not bounded by `capacity`.
+   */
+  readonly unsafeOffer: (item: I, onDone: (exit: Exit.Exit<O, E>) => void) => boolean
   /** Batches run and items written so far. */
   readonly stats: () => Stats
 }
@@ -77,6 +86,13 @@ export const make = <I, O, E>(options: Options<I, O, E>): Effect.Effect<Batcher<
         resume()
       }
     }
+
+    // once the event loop has run the I/O callbacks pending (other sessions' reads, whose
+    // writes then join this batch): a commit blocks the thread, so batches gather only
+    // between event-loop turns, not while one commits
+    const afterIo = Effect.async<void>((resume) => {
+      setImmediate(() => resume(Effect.void))
+    })
 
     const waitForItems = Effect.async<void>((resume) => {
       if (items.length > 0 || closed) return resume(Effect.void)
@@ -140,6 +156,7 @@ export const make = <I, O, E>(options: Options<I, O, E>): Effect.Effect<Batcher<
           continue
         }
         if (hasWindow && items.length < options.maxBatch && !closed) yield* Effect.sleep(window)
+        else if (items.length < options.maxBatch && !closed) yield* afterIo
         const { batch, callers } = takeBatch()
         yield* process(batch, callers)
       }
@@ -174,5 +191,14 @@ export const make = <I, O, E>(options: Options<I, O, E>): Effect.Effect<Batcher<
         )
       })
 
-    return { submit, stats: (): Stats => ({ batches, items: written }) }
+    const unsafeOffer = (item: I, onDone: (exit: Exit.Exit<O, E>) => void): boolean => {
+      if (closed) return false
+      items.push(item)
+      // callers are resumed with an Exit (an Effect too)
+      resumes.push(onDone as Resume<O, E>)
+      wake()
+      return true
+    }
+
+    return { submit, unsafeOffer, stats: (): Stats => ({ batches, items: written }) }
   })

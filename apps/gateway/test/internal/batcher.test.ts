@@ -81,4 +81,23 @@ describe("internal/batcher", () => {
       assert.deepStrictEqual(yield* Fiber.join(rest), [1, 2, 3, 4, 5])
       assert.deepStrictEqual(written, [0, 1, 2, 3, 4, 5])
     }))
+  it.effect("unsafeOffer: no caller waits, onDone is called once the batch ran; refused after the close", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const batcher = yield* Scope.extend(
+        Batcher.make<number, number, string>({ maxBatch: 10, run: (items) => Effect.succeed(items.map((n) => -n)), closed }),
+        scope
+      )
+      const done = yield* Deferred.make<Array<Exit.Exit<number, string>>>()
+      const exits: Array<Exit.Exit<number, string>> = []
+      for (const n of [1, 2, 3]) {
+        assert.isTrue(batcher.unsafeOffer(n, (exit) => {
+          exits.push(exit)
+          if (exits.length === 3) Deferred.unsafeDone(done, Exit.succeed(exits))
+        }))
+      }
+      assert.deepStrictEqual(yield* Deferred.await(done), [Exit.succeed(-1), Exit.succeed(-2), Exit.succeed(-3)])
+      yield* Scope.close(scope, Exit.void)
+      assert.isFalse(batcher.unsafeOffer(4, () => {}))
+    }))
 })
