@@ -1,13 +1,13 @@
 /**
- * `smpp serve` as a separate process (`node apps/gateway/bin/smpp.js serve --config …`),
- * driven by node-smpp's client: a submit and its receipt, a graceful SIGTERM, and no loss of
- * receipts across a SIGKILL.
+ * `smpp serve` as a separate process, driven by node-smpp's client: a submit and its receipt
+ * and a graceful SIGTERM through the bundle `npm start` runs (`dist/smpp.mjs`, built here),
+ * and no loss of receipts across a SIGKILL through the bin (`bin/smpp.js`, tsx).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -15,6 +15,8 @@ import * as Esme from "../fixtures/esme.js"
 import { configJson, tempDir } from "../fixtures/gateway.js"
 
 const BIN = fileURLToPath(new URL("../../bin/smpp.js", import.meta.url))
+const BUNDLE = fileURLToPath(new URL("../../dist/smpp.mjs", import.meta.url))
+const BUILD = fileURLToPath(new URL("../../scripts/build.mjs", import.meta.url))
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url))
 
 interface Gateway {
@@ -42,12 +44,12 @@ const environment = Object.fromEntries(
 )
 
 /** Starts `smpp serve --config <file>` and waits for its banner ("SMPP listening on …"). */
-const serve = (configFile: string): Effect.Effect<Gateway, Error, Scope.Scope> =>
+const serve = (configFile: string, program = BIN): Effect.Effect<Gateway, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () =>
         new Promise<Gateway>((resolve, reject) => {
-          const child = spawn(process.execPath, [BIN, "serve", "--config", configFile], {
+          const child = spawn(process.execPath, [program, "serve", "--config", configFile], {
             cwd: ROOT,
             stdio: ["ignore", "pipe", "pipe"],
             env: environment
@@ -105,10 +107,12 @@ const submit = (i: number) => ({
 })
 
 describe("smpp serve (spawned)", () => {
-  it.scopedLive("binds, submits, delivers the receipt, and stops gracefully on SIGTERM", () =>
+  it.scopedLive("the bundle npm start runs: binds, submits, delivers the receipt, stops gracefully on SIGTERM", () =>
     Effect.gen(function*() {
       const dir = yield* tempDir("serve-")
-      const gateway = yield* serve(writeConfig(dir))
+      // what `npm start` does: build the bundle, run it
+      execFileSync(process.execPath, [BUILD], { cwd: ROOT, stdio: "pipe", timeout: 30_000 })
+      const gateway = yield* serve(writeConfig(dir), BUNDLE)
       assert.include(gateway.output(), `demo account: system_id "demo", password "demo"`)
       const esme = yield* Esme.bound(gateway.port)
       const response = yield* Esme.call(esme, "submit_sm", submit(1))
