@@ -14,7 +14,6 @@ import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as FiberId from "effect/FiberId"
 import * as Runtime from "effect/Runtime"
-import * as Scope from "effect/Scope"
 import type * as Net from "node:net"
 
 /** @internal */
@@ -118,8 +117,8 @@ export class NetWire implements Wire {
 
 /** @internal */
 export class PlatformWire implements Wire {
-  private readonly scope = Effect.runSync(Scope.make())
-  private reader: Fiber.RuntimeFiber<void, never> | undefined = undefined
+  /** Reads, and holds the writer (its Scope is this fiber's): interrupted by `end`. */
+  private fiber: Fiber.RuntimeFiber<void, never> | undefined = undefined
   private queue: Array<Uint8Array> = []
   private callbacks: Array<() => void> = []
   private writing = false
@@ -131,9 +130,17 @@ export class PlatformWire implements Wire {
 
   start(handlers: Handlers): void {
     this.handlers = handlers
-    this.write_ = Runtime.runSync(this.runtime)(Scope.extend(this.socket.writer, this.scope))
-    this.reader = Runtime.runFork(this.runtime)(
-      Effect.matchCause(this.socket.run((chunk) => handlers.onData(chunk)), {
+    const run = Effect.flatMap(this.socket.writer, (write) => {
+      this.write_ = write
+      // What was written before the writer was there goes now.
+      if (this.queue.length > 0 && !this.writing && !this.closed) {
+        this.writing = true
+        this.pump()
+      }
+      return this.socket.run((chunk) => handlers.onData(chunk))
+    })
+    this.fiber = Runtime.runFork(this.runtime)(
+      Effect.matchCause(Effect.scoped(run), {
         onSuccess: () => handlers.onEnd(undefined),
         onFailure: (cause) => {
           if (Cause.isInterruptedOnly(cause)) return
@@ -153,7 +160,7 @@ export class PlatformWire implements Wire {
     }
     this.queue.push(bytes)
     if (done !== undefined) this.callbacks.push(done)
-    if (this.writing) return false
+    if (this.writing || this.write_ === undefined) return false
     this.writing = true
     this.pump()
     return !this.writing
@@ -186,13 +193,8 @@ export class PlatformWire implements Wire {
   end(): void {
     if (this.closed) return
     this.closed = true
-    const reader = this.reader
-    Runtime.runFork(this.runtime)(
-      Effect.zipRight(
-        reader === undefined ? Effect.void : reader.interruptAsFork(FiberId.none),
-        Scope.close(this.scope, Exit.void)
-      )
-    )
+    // Closes the writer's Scope too: the socket's end.
+    this.fiber?.unsafeInterruptAsFork(FiberId.none)
   }
 }
 
