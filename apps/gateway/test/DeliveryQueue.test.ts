@@ -17,6 +17,7 @@ import { join } from "node:path"
 import * as Database from "../src/Database.js"
 import * as DeliveryQueue from "../src/DeliveryQueue.js"
 import * as MessageStore from "../src/MessageStore.js"
+import { newMessage } from "./fixtures/messages.js"
 
 // 1 s, 2 s, 4 s, then 4 s: exponential capped, without jitter so times can be asserted
 const capped = Schedule.exponential("1 second").pipe(
@@ -43,20 +44,8 @@ const receipt = (messageId: string, text = `id:${messageId} stat:DELIVRD`): Deli
 })
 
 const storedMessage = Effect.flatMap(MessageStore.MessageStore, (store) =>
-  store.insert({
-    account: "acme",
-    sourceAddrTon: 5,
-    sourceAddrNpi: 0,
-    sourceAddr: "Acme",
-    destAddrTon: 1,
-    destAddrNpi: 1,
-    destinationAddr: "491701234567",
-    esmClass: 0,
-    dataCoding: 0,
-    body: new Uint8Array([1]),
-    registeredDelivery: 1,
-    connector: "simulator"
-  }))
+  store.insert(newMessage({ body: new Uint8Array([1]) })))
+
 
 const receiptOf = (id: string) =>
   Effect.flatMap(MessageStore.MessageStore, (store) =>

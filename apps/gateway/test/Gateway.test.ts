@@ -13,15 +13,7 @@ import { eventually, start } from "./fixtures/gateway.js"
 import { MessageStore } from "../src/MessageStore.js"
 import * as Password from "../src/Password.js"
 
-const submit = (fields: Record<string, unknown>) => ({
-  source_addr_ton: 5,
-  source_addr: "Acme",
-  dest_addr_ton: 1,
-  dest_addr_npi: 1,
-  destination_addr: "491701234567",
-  short_message: "hello",
-  ...fields
-})
+const submit = Esme.submitSmFields
 
 // an hour from now, in SMPP's relative form
 const IN_AN_HOUR = "000000010000000R"

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as Database from "../src/Database.js"
 import * as MessageStore from "../src/MessageStore.js"
+import { newMessage } from "./fixtures/messages.js"
 
 const storeLayer = (filename: string, options?: MessageStore.Options) =>
   MessageStore.layer(options).pipe(Layer.provide(Database.layerSqlite({ filename })))
@@ -24,21 +25,7 @@ const memoryWithSql = MessageStore.layer().pipe(Layer.provideMerge(Database.laye
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "gateway-store-"))
 
-const message = (overrides?: Partial<MessageStore.NewMessage>): MessageStore.NewMessage => ({
-  account: "acme",
-  sourceAddrTon: 5,
-  sourceAddrNpi: 0,
-  sourceAddr: "Acme",
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: "491701234567",
-  esmClass: 0,
-  dataCoding: 0,
-  body: new TextEncoder().encode("hello"),
-  registeredDelivery: 1,
-  connector: "simulator",
-  ...overrides
-})
+const message = newMessage
 
 describe("MessageStore", () => {
   it.effect("stores a message and reads it back field by field", () =>

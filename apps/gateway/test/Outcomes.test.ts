@@ -11,36 +11,20 @@ import { DeliveryQueue } from "../src/DeliveryQueue.js"
 import { type Message, MessageStore } from "../src/MessageStore.js"
 import * as Outcomes from "../src/Outcomes.js"
 import { Submissions } from "../src/Submissions.js"
+import { storedMessage } from "./fixtures/messages.js"
 import { settle, stack, submitSm } from "./fixtures/stack.js"
 
-const message = (fields: Partial<Message>): Message => ({
-  id: "000000000000002a",
-  account: "demo",
-  serviceType: "",
-  sourceAddrTon: 5,
-  sourceAddrNpi: 0,
-  sourceAddr: "Acme",
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: "491701234567",
-  esmClass: 0,
-  protocolId: 0,
-  priorityFlag: 0,
-  dataCoding: 0,
-  body: new TextEncoder().encode("Hello there, this is a long text"),
-  registeredDelivery: 1,
-  scheduleDeliveryTime: null,
-  validityPeriod: null,
-  state: MessageState.DELIVERED,
-  errorCode: 0,
-  connector: "simulator",
-  upstreamId: null,
-  receipt: null,
-  createdAt: Date.UTC(2024, 0, 2, 3, 4, 5),
-  updatedAt: Date.UTC(2024, 0, 2, 3, 5, 0),
-  doneAt: Date.UTC(2024, 0, 2, 3, 5, 0),
-  ...fields
-})
+const message = (fields: Partial<Message>): Message =>
+  storedMessage({
+    id: "000000000000002a",
+    account: "demo",
+    body: new TextEncoder().encode("Hello there, this is a long text"),
+    state: MessageState.DELIVERED,
+    createdAt: Date.UTC(2024, 0, 2, 3, 4, 5),
+    updatedAt: Date.UTC(2024, 0, 2, 3, 5, 0),
+    doneAt: Date.UTC(2024, 0, 2, 3, 5, 0),
+    ...fields
+  })
 
 const textOf = (pdu: { readonly shortMessage: Uint8Array }) => Text.decode(pdu.shortMessage, 0)
 

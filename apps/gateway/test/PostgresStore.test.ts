@@ -32,6 +32,7 @@ import * as GatewayConfig from "../src/GatewayConfig.js"
 import * as MessageStore from "../src/MessageStore.js"
 import * as Migrations from "../src/Migrations.js"
 import * as Esme from "./fixtures/esme.js"
+import { newMessage } from "./fixtures/messages.js"
 import * as PgServer from "./fixtures/postgres.js"
 
 // ---------------------------------------------------------------------------
@@ -70,21 +71,9 @@ const withDatabase = <A, E, R>(f: (url: Redacted.Redacted<string>) => Effect.Eff
   Effect.flatMap(Postgres, ({ database }) =>
     Effect.flatMap(database, (url) => Effect.scoped(f(url)).pipe(Effect.provide(sqlLayer(url)))))
 
-const message = (overrides?: Partial<MessageStore.NewMessage>): MessageStore.NewMessage => ({
-  account: "acme",
-  sourceAddrTon: 5,
-  sourceAddrNpi: 0,
-  sourceAddr: "Acme",
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: "491701234567",
-  esmClass: 0,
-  dataCoding: 0,
-  body: new Uint8Array([0, 1, 2, 0xfe, 0xff]),
-  registeredDelivery: 1,
-  connector: "simulator",
-  ...overrides
-})
+// binary body bytes (NUL, 0xfe, 0xff) so bytea round trips are exercised
+const message = (overrides?: Partial<MessageStore.NewMessage>): MessageStore.NewMessage =>
+  newMessage({ body: new Uint8Array([0, 1, 2, 0xfe, 0xff]), ...overrides })
 
 const receipt = (messageId: string): DeliveryQueue.DeliverSmFields => ({
   sourceAddr: "491701234567",
@@ -380,16 +369,8 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Post
           store: { url: Redacted.value(url) },
           simulator
         }))
-      const submit = (fields: Record<string, unknown>) => ({
-        source_addr_ton: 5,
-        source_addr: "Acme",
-        dest_addr_ton: 1,
-        dest_addr_npi: 1,
-        destination_addr: "491701234567",
-        registered_delivery: 1,
-        short_message: "hello",
-        ...fields
-      })
+      const submit = (fields: Record<string, unknown>) => Esme.submitSmFields({ registered_delivery: 1, ...fields })
+
 
       // first gateway: one message delivered with its receipt, one refused by the connector,
       // one left en route (the simulator takes an hour) when it stops

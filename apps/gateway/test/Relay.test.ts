@@ -12,15 +12,7 @@ import { MessageStore } from "../src/MessageStore.js"
 import * as Esme from "./fixtures/esme.js"
 import { eventually, start } from "./fixtures/gateway.js"
 
-const submit = (fields: Record<string, unknown>) => ({
-  source_addr_ton: 5,
-  source_addr: "Acme",
-  dest_addr_ton: 1,
-  dest_addr_npi: 1,
-  destination_addr: "491701234567",
-  short_message: "relayed",
-  ...fields
-})
+const submit = (fields: Record<string, unknown>) => Esme.submitSmFields({ short_message: "relayed", ...fields })
 
 const upstream = (port: number, overrides?: Record<string, unknown>) => ({
   upstreams: [{

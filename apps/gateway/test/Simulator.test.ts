@@ -11,39 +11,14 @@ import type { ConnectorEvent, MoEvent, OutcomeEvent } from "../src/Connector.js"
 import * as GatewayConfig from "../src/GatewayConfig.js"
 import type { Message } from "../src/MessageStore.js"
 import * as Simulator from "../src/Simulator.js"
+import { storedMessage } from "./fixtures/messages.js"
 
 const settings = (input: typeof GatewayConfig.SimulatorSettings.Encoded) =>
   Schema.decodeUnknownSync(GatewayConfig.SimulatorSettings)(input)
 
 let nextId = 0
-const message = (overrides?: Partial<Message>): Message => ({
-  id: (++nextId).toString(16).padStart(16, "0"),
-  account: "acme",
-  serviceType: "",
-  sourceAddrTon: 5,
-  sourceAddrNpi: 0,
-  sourceAddr: "Acme",
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: "491701234567",
-  esmClass: 0,
-  protocolId: 0,
-  priorityFlag: 0,
-  dataCoding: 0,
-  body: new TextEncoder().encode("ping"),
-  registeredDelivery: 1,
-  scheduleDeliveryTime: null,
-  validityPeriod: null,
-  state: MessageState.ENROUTE,
-  errorCode: 0,
-  connector: "simulator",
-  upstreamId: null,
-  receipt: null,
-  createdAt: 0,
-  updatedAt: 0,
-  doneAt: null,
-  ...overrides
-})
+const message = (overrides?: Partial<Message>): Message =>
+  storedMessage({ id: (++nextId).toString(16).padStart(16, "0"), body: new TextEncoder().encode("ping"), ...overrides })
 
 // collects the simulator's events as they come, the way the gateway's pump would
 const start = (input: typeof GatewayConfig.SimulatorSettings.Encoded) =>

@@ -7,35 +7,22 @@ import * as Option from "effect/Option"
 import * as GatewayConfig from "../src/GatewayConfig.js"
 import type { Message } from "../src/MessageStore.js"
 import { outcomeOf, submitPdu } from "../src/UpstreamSmpp.js"
+import { storedMessage } from "./fixtures/messages.js"
 
-const message = (overrides?: Partial<Message>): Message => ({
-  id: "00000000000000aa",
-  account: "demo",
-  serviceType: "CMT",
-  sourceAddrTon: 5,
-  sourceAddrNpi: 0,
-  sourceAddr: "Acme",
-  destAddrTon: 1,
-  destAddrNpi: 1,
-  destinationAddr: "491701234567",
-  esmClass: 0x40,
-  protocolId: 0,
-  priorityFlag: 1,
-  dataCoding: 8,
-  body: new Uint8Array([5, 0, 3, 1, 2, 1, 0, 0x41]),
-  registeredDelivery: 0,
-  scheduleDeliveryTime: null,
-  validityPeriod: null,
-  state: MessageState.ENROUTE,
-  errorCode: 0,
-  connector: "b",
-  upstreamId: null,
-  receipt: null,
-  createdAt: 0,
-  updatedAt: 0,
-  doneAt: null,
-  ...overrides
-})
+// a concatenated UCS-2 part (UDH, esm_class 0x40) for connector "b", no receipt asked
+const message = (overrides?: Partial<Message>): Message =>
+  storedMessage({
+    id: "00000000000000aa",
+    account: "demo",
+    serviceType: "CMT",
+    esmClass: 0x40,
+    priorityFlag: 1,
+    dataCoding: 8,
+    body: new Uint8Array([5, 0, 3, 1, 2, 1, 0, 0x41]),
+    registeredDelivery: 0,
+    connector: "b",
+    ...overrides
+  })
 
 const receipt = (overrides?: Partial<SmppClient.Receipt>, esmClass = 0x04): SmppClient.Receipt => ({
   _tag: "Receipt",
