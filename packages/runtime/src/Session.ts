@@ -28,6 +28,7 @@ import type * as Pdu from "@effect-smpp/schema/Pdu"
 import type * as Socket from "@effect/platform/Socket"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
 import type * as BindState from "./BindState.js"
@@ -286,6 +287,16 @@ export interface Session {
     pdu: R,
     options?: RequestOptions
   ) => Effect.Effect<ResponseOf<R>, RequestError>
+  /**
+   * `request` for code that is not a fiber (a batch of deliveries sent from one worker):
+   * `onDone` is called once, with the response or the error, instead of resuming a fiber —
+   * at most synchronously, when the request cannot be made at all. No fiber per request.
+   */
+  readonly unsafeRequest: <R extends Request>(
+    pdu: R,
+    onDone: (exit: Exit.Exit<ResponseOf<R>, RequestError>) => void,
+    options?: RequestOptions
+  ) => void
   /**
    * Sends a PDU that takes no response (or a response the handler deferred). outbind and
    * alert_notification with sequence_number 0 get a fresh one. Returns once queued.

@@ -162,6 +162,29 @@ describe("Session", () => {
         assert.strictEqual((yield* smsc.stats).requestsHandled, 2)
       }))
 
+    it.scoped("unsafeRequest: the outcome to a callback, no fiber — a response, or at once why not", () =>
+      Effect.gen(function*() {
+        const { esme } = yield* connect()
+        const outcomes: Array<Exit.Exit<Session.Response, Session.RequestError>> = []
+        // before the bind: refused on the spot, synchronously
+        esme.unsafeRequest(submit(), (exit) => outcomes.push(exit))
+        assert.strictEqual(outcomes.length, 1)
+        assert.isTrue(Exit.isFailure(outcomes[0]!))
+        yield* esme.request(bindTrx)
+        const answered = yield* Effect.async<Exit.Exit<Session.Response, Session.RequestError>>((resume) => {
+          esme.unsafeRequest(submit(), (exit) => resume(Effect.succeed(exit)))
+        })
+        assert.isTrue(Exit.isSuccess(answered))
+        if (Exit.isSuccess(answered)) {
+          assert.strictEqual(answered.value._tag, "submit_sm_resp")
+          assert.strictEqual((answered.value as Pdu.SubmitSmResp).messageId, `m${answered.value.sequenceNumber}`)
+        }
+        yield* esme.close
+        esme.unsafeRequest(submit(), (exit) => outcomes.push(exit))
+        assert.strictEqual(outcomes.length, 2)
+        assert.isTrue(Exit.isFailure(outcomes[1]!))
+      }))
+
     it.scoped("1,000 concurrent requests at window 10: never more than 10 in flight at the peer, all answered", () =>
       Effect.gen(function*() {
         let current = 0

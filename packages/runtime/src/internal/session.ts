@@ -589,39 +589,72 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     timeout: number,
     bypassClosing: boolean
   ): Effect.Effect<Pdu.Pdu, Session.RequestError> {
-    return Effect.async<Pdu.Pdu, Session.RequestError>((resume) => {
-      if (this.closing !== undefined && !bypassClosing) return resume(Effect.fail(this.closing))
-      if (this.current === "CLOSED") return resume(Effect.fail(this.closedError()))
-      if (this.settings.checkOutbound && kind === USER) {
-        const decision = BindState.canSend(this.role, this.current, pdu._tag)
-        if (!decision.ok) {
-          return resume(
-            Effect.fail(new InvalidBindState({ command: pdu._tag, role: this.role, state: this.current, status: decision.status }))
-          )
-        }
+    return Effect.async<Pdu.Pdu, Session.RequestError>((resume) => this.register(pdu, kind, timeout, bypassClosing, resume))
+  }
+
+  /**
+   * Admits a request (or queues it for a window slot); `resume` gets its outcome, always an
+   * `Exit`. Answers the canceler, when the caller may still withdraw it.
+   */
+  private register(
+    pdu: Pdu.Pdu,
+    kind: number,
+    timeout: number,
+    bypassClosing: boolean,
+    resume: Resume
+  ): Effect.Effect<void> | undefined {
+    const refused = this.refusal(pdu, kind, bypassClosing)
+    if (refused !== undefined) {
+      resume(Exit.fail(refused))
+      return undefined
+    }
+    const entry = new Pending(pdu, kind, timeout, resume)
+    if (kind !== USER || (this.inFlight < this.settings.windowSize && this.waiting === 0)) {
+      this.admit(entry)
+      // No canceler when the writer is free: the request goes out at the end of this
+      // microtask, and an `Effect.async` with a canceler costs several times one without
+      // (measured: ~260k against ~900k cycles/s). A caller interrupted before then leaves its
+      // request to go out and hold its slot until the response, as once on the wire. While
+      // writes are held (a slow peer), the canceler is kept: the request is dropped if its
+      // caller goes away before it is written.
+      if (!this.writeBlocked) return undefined
+    } else {
+      entry.waitingSince = this.now()
+      this.waiters.push(entry)
+      this.waiting++
+      if (this.settings.windowTimeout !== Number.POSITIVE_INFINITY) {
+        this.noteDeadline(entry.waitingSince + this.settings.windowTimeout)
       }
-      const entry = new Pending(pdu, kind, timeout, resume)
-      if (kind !== USER || (this.inFlight < this.settings.windowSize && this.waiting === 0)) {
-        this.admit(entry)
-        // No canceler when the writer is free: the request goes out at the end of this
-        // microtask, and an `Effect.async` with a canceler costs several times one without
-        // (measured: ~260k against ~900k cycles/s). A caller interrupted before then leaves its
-        // request to go out and hold its slot until the response, as once on the wire. While
-        // writes are held (a slow peer), the canceler is kept: the request is dropped if its
-        // caller goes away before it is written.
-        if (!this.writeBlocked) return
-      } else {
-        entry.waitingSince = this.now()
-        this.waiters.push(entry)
-        this.waiting++
-        if (this.settings.windowTimeout !== Number.POSITIVE_INFINITY) {
-          this.noteDeadline(entry.waitingSince + this.settings.windowTimeout)
-        }
-        this.stats_.windowWaits++
-        windowWaits.unsafeUpdate(1, NO_LABELS)
+      this.stats_.windowWaits++
+      windowWaits.unsafeUpdate(1, NO_LABELS)
+    }
+    return Effect.sync(() => this.cancel(entry))
+  }
+
+  /** Why a request cannot be made now, if it cannot. */
+  private refusal(pdu: Pdu.Pdu, kind: number, bypassClosing: boolean): Session.RequestError | undefined {
+    if (this.closing !== undefined && !bypassClosing) return this.closing
+    if (this.current === "CLOSED") return this.closedError()
+    if (this.settings.checkOutbound && kind === USER) {
+      const decision = BindState.canSend(this.role, this.current, pdu._tag)
+      if (!decision.ok) {
+        return new InvalidBindState({ command: pdu._tag, role: this.role, state: this.current, status: decision.status })
       }
-      return Effect.sync(() => this.cancel(entry))
-    })
+    }
+    return undefined
+  }
+
+  unsafeRequest<R extends Session.Request>(
+    pdu: R,
+    onDone: (exit: Exit.Exit<Session.ResponseOf<R>, Session.RequestError>) => void,
+    requestOptions?: Session.RequestOptions
+  ): void {
+    const timeout = requestOptions?.timeout === undefined
+      ? this.settings.responseTimeout
+      : Duration.toMillis(requestOptions.timeout)
+    // Every outcome given to `resume` is an Exit (`Exit.succeed` / `Exit.fail`, never an effect
+    // to run), so that it can go to a plain callback as it is.
+    this.register(pdu, USER, timeout, false, onDone as unknown as Resume)
   }
 
   private closedError(): SessionClosed {
@@ -642,11 +675,11 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
 
   send(pdu: Session.Unsolicited): Effect.Effect<void, SessionClosed | InvalidBindState> {
     return Effect.suspend((): Effect.Effect<void, SessionClosed | InvalidBindState> => {
-      if (this.current === "CLOSED" || this.socketGone) return Effect.fail(this.closedError())
+      if (this.current === "CLOSED" || this.socketGone) return Exit.fail(this.closedError())
       if (this.settings.checkOutbound) {
         const decision = BindState.canSend(this.role, this.current, pdu._tag)
         if (!decision.ok) {
-          return Effect.fail(new InvalidBindState({ command: pdu._tag, role: this.role, state: this.current, status: decision.status }))
+          return Exit.fail(new InvalidBindState({ command: pdu._tag, role: this.role, state: this.current, status: decision.status }))
         }
       }
       if (
@@ -667,7 +700,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
 
   sendBytes(bytes: Uint8Array): Effect.Effect<void, SessionClosed> {
     return Effect.suspend(() => {
-      if (this.current === "CLOSED" || this.socketGone) return Effect.fail(this.closedError())
+      if (this.current === "CLOSED" || this.socketGone) return Exit.fail(this.closedError())
       this.enqueue(bytes)
       return Effect.void
     })
@@ -820,7 +853,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       }
       this.settle(
         entry,
-        Effect.fail(new MalformedResponse({ reason: "Undecodable", command: entry.pdu._tag, sequenceNumber: seq, cause: error }))
+        Exit.fail(new MalformedResponse({ reason: "Undecodable", command: entry.pdu._tag, sequenceNumber: seq, cause: error }))
       )
       return
     }
@@ -835,14 +868,14 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     if (pdu._tag === "generic_nack") {
       this.settle(
         entry,
-        Effect.fail(new GenericNack({ command: entry.pdu._tag, sequenceNumber: seq, status: pdu.commandStatus }))
+        Exit.fail(new GenericNack({ command: entry.pdu._tag, sequenceNumber: seq, status: pdu.commandStatus }))
       )
       return
     }
     if (CommandId[pdu._tag] !== (CommandId[entry.pdu._tag] | 0x80000000) >>> 0) {
       this.settle(
         entry,
-        Effect.fail(
+        Exit.fail(
           new MalformedResponse({ reason: "UnexpectedCommand", command: entry.pdu._tag, sequenceNumber: seq, cause: pdu._tag })
         )
       )
@@ -998,7 +1031,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
         try {
           Codec.encodeInto(buffer, item.pdu)
         } catch (e) {
-          this.settle(item, Effect.fail(encodeFailure(item.pdu, e)))
+          this.settle(item, Exit.fail(encodeFailure(item.pdu, e)))
           continue
         }
         buffer.u32At(start + 12, item.seq)
@@ -1066,7 +1099,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       }
       this.settle(
         entry,
-        Effect.fail(new ResponseTimeout({ command: entry.pdu._tag, sequenceNumber: entry.seq, timeout: entry.timeout }))
+        Exit.fail(new ResponseTimeout({ command: entry.pdu._tag, sequenceNumber: entry.seq, timeout: entry.timeout }))
       )
     }
     // Waiters are in arrival order and share one bound: the expired ones are at the front.
@@ -1083,7 +1116,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
         const resume = entry.resume
         entry.resume = undefined
         resume?.(
-          Effect.fail(
+          Exit.fail(
             new WindowTimeout({ command: entry.pdu._tag, windowSize: this.settings.windowSize, waited: time - entry.waitingSince })
           )
         )
@@ -1217,7 +1250,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       this.waiting--
       const resume = entry.resume
       entry.resume = undefined
-      resume?.(Effect.fail(error))
+      resume?.(Exit.fail(error))
     }
     waiters.length = 0
     this.waitHead = 0
@@ -1251,7 +1284,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       self.readStopped = true
       self.setState("CLOSED")
       self.failWaiters(reason)
-      for (const entry of self.pending.values()) self.settle(entry, Effect.fail(reason))
+      for (const entry of self.pending.values()) self.settle(entry, Exit.fail(reason))
       // Nothing is started from here on; what the logger did not write yet is written here.
       self.finished = true
       self.timerAt = Number.POSITIVE_INFINITY
