@@ -8,7 +8,8 @@
  * - `bind` = `authenticate` + `acquireSession`: the session counts against `maxSessions`
  *   until its Scope closes.
  * - `admit` takes from the account's token bucket (`maxThroughput` per second over all its
- *   sessions, on the Clock); `false` means the caller answers ESME_RTHROTTLED.
+ *   sessions, on the Clock; `unsafeAdmit` from plain code); `false` means the caller answers
+ *   ESME_RTHROTTLED.
  * - `isSourceAllowed` matches a source_addr against the account's patterns (`*`, `?`);
  *   a refused one is answered ESME_RINVSRCADR.
  *
@@ -203,6 +204,11 @@ export const make = (accounts: ReadonlyArray<AccountSettings>) =>
       admit: (systemId: string, count?: number): Effect.Effect<boolean> => {
         const entry = entries.get(systemId)
         return entry === undefined ? Effect.succeed(false) : entry.bucket.take(count)
+      },
+      /** `admit` at `now` (the Clock's time, read by the caller), from plain code. */
+      unsafeAdmit: (systemId: string, now: number, count?: number): boolean => {
+        const entry = entries.get(systemId)
+        return entry === undefined ? false : entry.bucket.unsafeTake(now, count)
       },
       /** Whether the account may use this source_addr. */
       isSourceAllowed: (systemId: string, sourceAddr: string): boolean =>

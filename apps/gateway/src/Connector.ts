@@ -106,5 +106,11 @@ export type ConnectorEvent = OutcomeEvent | MoEvent
 export interface Connector {
   readonly name: string
   readonly submit: (message: Message) => Effect.Effect<SubmitResult>
+  /**
+   * `submit` from plain code, for a connector that can answer at once (the simulator):
+   * the result, or `undefined` when it cannot answer this one without an effect (then the
+   * caller runs `submit`). Optional.
+   */
+  readonly unsafeSubmit?: ((message: Message) => SubmitResult | undefined) | undefined
   readonly events: Stream.Stream<ConnectorEvent>
 }

@@ -275,6 +275,15 @@ export const make = (options?: Options) =>
       yield* query(sql`UPDATE delivery_queue SET leased = 0, next_attempt_at = ${now} WHERE leased = 1`)
     }
 
+    // the INSERT of every enqueue, its text made once per row count
+    const insertRows = SqlRows.prepared<{ id: number | string }>(
+      sql,
+      "INSERT INTO delivery_queue (account, kind, message_id, pdu, attempts, leased, next_attempt_at, expires_at, " +
+        "created_at) VALUES ",
+      SqlRows.tuple(9),
+      " RETURNING id"
+    )
+
     const setReceipt = (status: string, now: number, ids: ReadonlyArray<string>) =>
       ids.length === 0
         ? Effect.void
@@ -296,23 +305,21 @@ export const make = (options?: Options) =>
           const rows = chunk.map((entry) => {
             if (!receiptsQueued && entry.messageId !== null && entry.kind === "receipt") receipts.push(entry.messageId)
             const leased = entry.leased === true
-            return {
-              account: entry.account,
-              kind: entry.kind,
-              message_id: entry.messageId,
-              pdu: bufferOf(entry.pdu),
-              attempts: leased ? 1 : 0,
-              leased: leased ? 1 : 0,
-              next_attempt_at: leased ? entry.now + lease : entry.now,
-              expires_at: entry.expiresAt,
-              created_at: entry.now
-            }
+            return [
+              entry.account,
+              entry.kind,
+              entry.messageId,
+              bufferOf(entry.pdu),
+              leased ? 1 : 0,
+              leased ? 1 : 0,
+              leased ? entry.now + lease : entry.now,
+              entry.expiresAt,
+              entry.now
+            ]
           })
           // one statement per chunk: the keys are handed out in the order of the rows (an
           // autoincrement / a sequence, within one statement), whatever order RETURNING lists them in
-          const chunkIds = (yield* sql<{ id: number | string }>`INSERT INTO delivery_queue ${
-            sql.insert(rows)
-          } RETURNING id`)
+          const chunkIds = (yield* insertRows(rows))
             .map((row) => Number(row.id))
             .sort((a, b) => a - b)
           for (let j = 0; j < chunk.length; j++) ids[offset + j] = chunkIds[j]

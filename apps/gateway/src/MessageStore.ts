@@ -6,14 +6,16 @@
  * and resolve once the transaction holding it committed; one writer fiber commits whatever
  * queued up while the previous transaction ran (at most `batchSize` writes). The submit_sm
  * handler answers `submit_sm_resp` with the id `insert` returns, so nothing is acknowledged
- * that is not on disk. `writeStates` does what `updateStates` does inside the caller's own
+ * that is not on disk; `unsafeInsert` is the same write with a callback instead of a waiting
+ * fiber (the SMPP fast path). `writeStates` does what `updateStates` does inside the caller's own
  * transaction (`Outcomes` commits states and receipts together).
  *
  * Cost model: `@effect/sql` costs about as much per statement as SQLite does per row, so a
  * batch is a few multi-row statements: inserts as multi-row INSERTs, every state update of a
- * batch as one `UPDATE … FROM (VALUES …) RETURNING …` per chunk (SQLite ≥ 3.33, PostgreSQL),
- * chunks cut to a few fixed sizes so that each statement text is prepared once
- * (`internal/sqlRows`). RETURNING whole rows costs about as much as the update itself
+ * batch as one `UPDATE … FROM (VALUES …) RETURNING …` per chunk of at most 64 rows (SQLite ≥
+ * 3.33, PostgreSQL; above ~200 rows SQLite's planner scans the whole table instead of looking
+ * each row up by id), chunks cut to a few fixed sizes so that each statement text is prepared
+ * once (`internal/sqlRows`). RETURNING whole rows costs about as much as the update itself
  * (measured: ≈ 19 against 8 µs per row), so `writeStates` reads back only the ids of the
  * messages its caller has at hand (the simulator's outcomes carry them) and sets `receipt`
  * 'queued' in the same UPDATE when the caller queues the receipts in its transaction. What
@@ -39,6 +41,7 @@ import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Layer from "effect/Layer"
 import { GatewayConfig } from "./GatewayConfig.js"
@@ -305,33 +308,38 @@ const toMessageFromNew = (id: string, m: NewMessage, now: number): Message => ({
   doneAt: null
 })
 
-const toRow = (m: Message) => ({
-  id: m.id,
-  account: m.account,
-  service_type: m.serviceType,
-  source_addr_ton: m.sourceAddrTon,
-  source_addr_npi: m.sourceAddrNpi,
-  source_addr: m.sourceAddr,
-  dest_addr_ton: m.destAddrTon,
-  dest_addr_npi: m.destAddrNpi,
-  destination_addr: m.destinationAddr,
-  esm_class: m.esmClass,
-  protocol_id: m.protocolId,
-  priority_flag: m.priorityFlag,
-  data_coding: m.dataCoding,
-  body: bufferOf(m.body),
-  registered_delivery: m.registeredDelivery,
-  schedule_delivery_time: m.scheduleDeliveryTime,
-  validity_period: m.validityPeriod,
-  state: m.state,
-  error_code: m.errorCode,
-  connector: m.connector,
-  upstream_id: m.upstreamId,
-  receipt: m.receipt,
-  created_at: m.createdAt,
-  updated_at: m.updatedAt,
-  done_at: m.doneAt
-})
+// the columns of an INSERT, and a message's values in their order
+const INSERT_MESSAGES = "INSERT INTO messages (id, account, service_type, source_addr_ton, source_addr_npi, " +
+  "source_addr, dest_addr_ton, dest_addr_npi, destination_addr, esm_class, protocol_id, priority_flag, data_coding, " +
+  "body, registered_delivery, schedule_delivery_time, validity_period, state, error_code, connector, upstream_id, " +
+  "receipt, created_at, updated_at, done_at) VALUES "
+const valuesOf = (m: Message): ReadonlyArray<unknown> => [
+  m.id,
+  m.account,
+  m.serviceType,
+  m.sourceAddrTon,
+  m.sourceAddrNpi,
+  m.sourceAddr,
+  m.destAddrTon,
+  m.destAddrNpi,
+  m.destinationAddr,
+  m.esmClass,
+  m.protocolId,
+  m.priorityFlag,
+  m.dataCoding,
+  bufferOf(m.body),
+  m.registeredDelivery,
+  m.scheduleDeliveryTime,
+  m.validityPeriod,
+  m.state,
+  m.errorCode,
+  m.connector,
+  m.upstreamId,
+  m.receipt,
+  m.createdAt,
+  m.updatedAt,
+  m.doneAt
+]
 
 // a state update as a row of the VALUES list `writeStates` joins the messages with
 const STATE_ROW = ["(CAST(", " AS TEXT), CAST(", " AS INTEGER), CAST(", " AS INTEGER), CAST(", " AS BIGINT), CAST(", " AS BIGINT))"]
@@ -344,6 +352,12 @@ const UPDATE_STATES = "UPDATE messages SET state = v.column2, error_code = v.col
 const UPDATE_STATES_QUEUED = "UPDATE messages SET state = v.column2, error_code = v.column3, updated_at = v.column4, " +
   "done_at = v.column5, receipt = CASE WHEN v.column2 <> 1 AND v.column2 <> 4 AND (registered_delivery % 4 = 1 " +
   "OR (registered_delivery % 4 = 2 AND v.column2 <> 2)) THEN 'queued' ELSE receipt END FROM (VALUES "
+
+// rows per UPDATE … FROM (VALUES …): from somewhere above 200 rows SQLite's planner (no
+// ANALYZE statistics) scans the whole messages table and probes the VALUES through an automatic
+// index, instead of looking each row up by id: a statement then costs as much as the table is
+// large (measured at 20,000 rows: 12–15 against 5–7 µs per row updated)
+const STATE_CHUNK = 64
 
 const UPDATE_STATES_TAIL = ") AS v WHERE messages.id = v.column1 AND messages.state = 1 RETURNING "
 // the CASE of UPDATE_STATES_QUEUED
@@ -434,6 +448,15 @@ export const make = (options?: Options) =>
     const sql = yield* SqlClient.SqlClient
     const blockSize = options?.idBlockSize ?? 1000
 
+    // the statements run for every batch, their text made once per row count
+    const insertMessages = SqlRows.prepared(sql, INSERT_MESSAGES, SqlRows.tuple(25), "")
+    const statesOf = (head: string) => ({
+      whole: SqlRows.prepared<Row>(sql, head, STATE_ROW, UPDATE_STATES_TAIL + "*"),
+      ids: SqlRows.prepared<{ id: string }>(sql, head, STATE_ROW, UPDATE_STATES_TAIL + "messages.id")
+    })
+    const updateStates = statesOf(UPDATE_STATES)
+    const updateStatesQueued = statesOf(UPDATE_STATES_QUEUED)
+
     // ids [nextId, endId) are reserved and unused
     let nextId = 0
     let endId = 0
@@ -472,14 +495,14 @@ export const make = (options?: Options) =>
           if (message !== undefined && message.id === id) known.push(row)
           else unknown.push(row)
         }
-        const head = queueReceipts ? UPDATE_STATES_QUEUED : UPDATE_STATES
-        for (const chunk of SqlRows.chunks(unknown)) {
-          const rows = yield* SqlRows.rows<Row>(sql, head, STATE_ROW, chunk, UPDATE_STATES_TAIL + "*")
+        const statements = queueReceipts ? updateStatesQueued : updateStates
+        for (const chunk of SqlRows.chunks(unknown, STATE_CHUNK)) {
+          const rows = yield* statements.whole(chunk)
           for (const row of rows) results[firstOf.get(row.id)!] = Option.some(toMessage(row))
         }
-        for (const chunk of SqlRows.chunks(known)) {
+        for (const chunk of SqlRows.chunks(known, STATE_CHUNK)) {
           // RETURNING a whole row costs about as much as the update itself: only the ids
-          const rows = yield* SqlRows.rows<{ id: string }>(sql, head, STATE_ROW, chunk, UPDATE_STATES_TAIL + "messages.id")
+          const rows = yield* statements.ids(chunk)
           for (const row of rows) {
             const i = firstOf.get(row.id)!
             const { message, update } = updates[i]
@@ -507,16 +530,16 @@ export const make = (options?: Options) =>
         for (const write of writes) if (write._tag === "Insert") inserts++
         if (inserts > 0) {
           yield* reserve(inserts)
-          const rows: Array<ReturnType<typeof toRow>> = []
+          const rows: Array<ReadonlyArray<unknown>> = []
           for (let i = 0; i < writes.length; i++) {
             const write = writes[i]
             if (write._tag !== "Insert") continue
             const message = toMessageFromNew(formatId(nextId++), write.message, write.now)
             results[i] = message
-            rows.push(toRow(message))
+            rows.push(valuesOf(message))
           }
           // 25 columns: 64 rows stay far below SQLite's 32766 bound parameters per statement
-          for (const chunk of SqlRows.chunks(rows, 64)) yield* sql`INSERT INTO messages ${sql.insert(chunk)}`
+          for (const chunk of SqlRows.chunks(rows, 64)) yield* insertMessages(chunk)
         }
         // every state update of the batch in one go, in the order of the writes
         const updates: Array<{ readonly id: string; readonly update: StateUpdate }> = []
@@ -577,6 +600,20 @@ export const make = (options?: Options) =>
         Effect.flatMap(
           Clock.currentTimeMillis,
           (now) => batcher.submit({ _tag: "Insert", message, now }) as Effect.Effect<Message, MessageStoreError>
+        ),
+
+      /**
+       * `insert` from plain code: `onDone` gets the stored message (or the failure) once
+       * committed; no fiber waits. False when the store is closed (`onDone` is not called).
+       */
+      unsafeInsert: (
+        message: NewMessage,
+        now: number,
+        onDone: (exit: Exit.Exit<Message, MessageStoreError>) => void
+      ): boolean =>
+        batcher.unsafeOffer(
+          { _tag: "Insert", message, now },
+          onDone as (exit: Exit.Exit<Written, MessageStoreError>) => void
         ),
 
       findById: (id: string): Effect.Effect<Option.Option<Message>, MessageStoreError> =>

@@ -12,8 +12,8 @@
  * All timing is on the `Clock` (one timer fiber for all pending outcomes), so `TestClock`
  * drives it; random draws come from `Random`. Outcomes pending at shutdown are not kept. An
  * outcome carries the message as submitted (`Outcomes` builds the receipt from it). A submit
- * with nothing to draw (no submit errors, dropped responses or shares below 100%) runs as
- * plain callbacks, without a generator.
+ * with nothing to draw (no submit errors, dropped responses or shares below 100%) runs
+ * without a generator, and `unsafeSubmit` answers it from plain code (no effect at all).
  *
  * @since 0.1.0
  */
@@ -184,7 +184,7 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
     const throttled: SubmitResult = { accepted: false, status: CommandStatus.ESME_RTHROTTLED }
 
     // an accepted message: its outcome (and echo) on the timers; its upstream id
-    const accept = (message: Message, now: number, ruleDraw: number): Effect.Effect<string> => {
+    const acceptNow = (message: Message, now: number, ruleDraw: number): string => {
       const destination = message.destinationAddr
       const upstreamId = `${idPrefix}-${(counter++).toString(36)}`
       const rule: OutcomeRule | undefined = pickRule(settings.rules, destination, ruleDraw)
@@ -199,7 +199,7 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
         state = MessageState.EXPIRED
         errorCode = rule?.errorCode ?? 1
       }
-      const added = timers.add(doneAt, {
+      timers.unsafeAdd(doneAt, {
         _tag: "Outcome",
         connector: name,
         messageId: message.id,
@@ -209,29 +209,30 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
         doneAt,
         message
       })
-      if (settings.echo === undefined || !destination.startsWith(settings.echo.prefix)) return Effect.as(added, upstreamId)
+      if (settings.echo === undefined || !destination.startsWith(settings.echo.prefix)) return upstreamId
       const at = start + Duration.toMillis(settings.echo.delay)
-      return Effect.as(
-        Effect.zipRight(
-          added,
-          timers.add(
-            at,
-            mo({
-              account: message.account,
-              sourceAddr: message.destinationAddr,
-              sourceAddrTon: message.destAddrTon,
-              sourceAddrNpi: message.destAddrNpi,
-              destinationAddr: message.sourceAddr,
-              destAddrTon: message.sourceAddrTon,
-              destAddrNpi: message.sourceAddrNpi,
-              body: message.body,
-              dataCoding: message.dataCoding
-            }, at)
-          )
-        ),
-        upstreamId
+      timers.unsafeAdd(
+        at,
+        mo({
+          account: message.account,
+          sourceAddr: message.destinationAddr,
+          sourceAddrTon: message.destAddrTon,
+          sourceAddrNpi: message.destAddrNpi,
+          destinationAddr: message.sourceAddr,
+          destAddrTon: message.sourceAddrTon,
+          destAddrNpi: message.sourceAddrNpi,
+          body: message.body,
+          dataCoding: message.dataCoding
+        }, at)
       )
+      return upstreamId
     }
+    const accept = (message: Message, now: number, ruleDraw: number): Effect.Effect<string> =>
+      Effect.sync(() => acceptNow(message, now, ruleDraw))
+
+    // nothing to draw (no submit errors, dropped responses or shares below 100%)
+    const drawless = (destination: string) =>
+      settings.submitErrors.length === 0 && settings.dropResponsePercent <= 0 && !needsDraw(settings.rules, destination)
 
     // the throughput, then the draws (submit errors, outcome rules, dropped responses, in
     // that order); with nothing to draw (the usual settings) no generator runs per message
@@ -240,10 +241,7 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
         const now = clock.unsafeCurrentTimeMillis()
         if (!bucket.unsafeTake(now)) return Effect.succeed(throttled)
         const destination = message.destinationAddr
-        if (
-          settings.submitErrors.length === 0 && settings.dropResponsePercent <= 0 &&
-          !needsDraw(settings.rules, destination)
-        ) {
+        if (drawless(destination)) {
           return Effect.map(accept(message, now, 0), (upstreamId): SubmitResult => ({ accepted: true, upstreamId }))
         }
         return Effect.gen(function*() {
@@ -264,6 +262,15 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
         })
       })
 
+    // `submit` without an effect when there is nothing to draw (draws come from `Random`)
+    const clock = yield* Effect.clock
+    const unsafeSubmit = (message: Message): SubmitResult | undefined => {
+      if (!drawless(message.destinationAddr)) return undefined
+      const now = clock.unsafeCurrentTimeMillis()
+      if (!bucket.unsafeTake(now)) return throttled
+      return { accepted: true, upstreamId: acceptNow(message, now, 0) }
+    }
+
     const injectMo = (input: MoInput, delay?: Duration.DurationInput): Effect.Effect<void> =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         const at = now + (delay === undefined ? 0 : Duration.toMillis(delay))
@@ -279,7 +286,7 @@ export const make = (settings: SimulatorSettings, options?: Options) =>
     }
     for (const script of settings.mo) yield* Effect.forkScoped(runScript(script))
 
-    const connector: Connector = { name, submit, events: Stream.fromQueue(events) }
+    const connector: Connector = { name, submit, unsafeSubmit, events: Stream.fromQueue(events) }
     return {
       ...connector,
       /** Queues an MO (after `delay`, default at once). */

@@ -7,7 +7,14 @@
  *   bind counts against the account's `maxSessions` until its session ends.
  * - submit_sm, data_sm and submit_multi go through `Submissions` and are answered with the
  *   message id (submit_multi with its unsuccess_sme list), or the refusal's status; when the
- *   simulator drops the response on purpose, nothing is answered.
+ *   simulator drops the response on purpose, nothing is answered. A submit_sm takes a fast
+ *   path (`Submissions.unsafeSubmit`): the handler answers `noResponse` at once and the
+ *   submit_sm_resp is sent once the message is committed and with its connector, by one
+ *   responder fiber for all responses ready — no handler fiber waits per message (that wait
+ *   cost more than the rest of the submit). Up to 512 per session; beyond, and for a message
+ *   scheduled for later, the handler waits as it does for the other requests (the session's
+ *   `handlerConcurrency` then holds back a peer that sends faster than the store commits). On
+ *   close, the fast path's submits are answered before the server closes.
  * - query_sm is answered from the store (final_date, message_state, error_code; unknown →
  *   ESME_RQUERYFAIL), cancel_sm and replace_sm act on scheduled messages not yet sent
  *   (ESME_RCANCELFAIL / ESME_RREPLACEFAIL otherwise).
@@ -24,6 +31,7 @@ import type { TransportError } from "@effect-smpp/runtime/Transport"
 import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import * as Pdu from "@effect-smpp/schema/Pdu"
 import * as SmppTime from "@effect-smpp/schema/SmppTime"
+import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -70,6 +78,9 @@ export const defaultSessionOptions: SmppServer.SessionOptions = {
   windowSize: 100,
   handlerConcurrency: 64
 }
+
+// submit_sm on the fast path waiting for their commit, per session at most
+const FAST_PENDING = 512
 
 const finalDate = (message: Message): string =>
   message.doneAt === null ? "" : SmppTime.format(SmppTime.fromEpochMillis(message.doneAt))
@@ -129,9 +140,87 @@ export const make = (options?: Options) =>
         return CommandStatus.ESME_ROK
       })
 
+    // The submit_sm fast path: the handler answers `noResponse` at once (an Exit: the session
+    // needs no fiber for it) and the submit_sm_resp is sent once the message is committed and
+    // handed to its connector (`Submissions.unsafeSubmit`), by one responder fiber for all the
+    // responses that are ready, instead of a handler fiber waiting per message. Beyond
+    // `FAST_PENDING` waiting on one session, submits take the handler path, whose
+    // `handlerConcurrency` holds back a peer that sends faster than the store commits.
+    const pendingBySession = new Map<string, number>()
+    let pendingTotal = 0
+    const responses: Array<readonly [Session.Session, Pdu.SubmitSmResp]> = []
+    let wakeResponder: (() => void) | undefined
+    let whenIdle: (() => void) | undefined
+    const checkIdle = () => {
+      if (whenIdle !== undefined && pendingTotal === 0 && responses.length === 0) {
+        const idle = whenIdle
+        whenIdle = undefined
+        idle()
+      }
+    }
+    const settle = (sessionId: string) => {
+      pendingTotal--
+      const pending = pendingBySession.get(sessionId)! - 1
+      if (pending === 0) pendingBySession.delete(sessionId)
+      else pendingBySession.set(sessionId, pending)
+    }
+    const respond = (session: Session.Session, response: Pdu.SubmitSmResp) => {
+      responses.push([session, response])
+      if (wakeResponder !== undefined) {
+        const wake = wakeResponder
+        wakeResponder = undefined
+        wake()
+      }
+    }
+    yield* Effect.forkScoped(Effect.gen(function*() {
+      while (true) {
+        if (responses.length === 0) {
+          yield* Effect.async<void>((resume) => {
+            wakeResponder = () => resume(Effect.void)
+          })
+        }
+        const ready = responses.splice(0, responses.length)
+        // a session that closed meanwhile cannot be answered: nothing to do about it
+        for (const [session, response] of ready) yield* Effect.ignore(session.send(response))
+        checkIdle()
+      }
+    }))
+    const answerLater = Effect.succeed(Session.noResponse)
+    const fastSubmit = (pdu: Pdu.SubmitSm, context: SmppServer.RequestContext) => {
+      const sessionId = context.sessionId
+      const pending = pendingBySession.get(sessionId) ?? 0
+      if (pending >= FAST_PENDING) return undefined
+      const session = context.session
+      const sequenceNumber = pdu.sequenceNumber
+      pendingBySession.set(sessionId, pending + 1)
+      pendingTotal++
+      const decided = submissions.unsafeSubmit(context.systemId, pdu, (exit) => {
+        settle(sessionId)
+        if (exit._tag === "Success") {
+          if (exit.value.dropResponse) return checkIdle()
+          return respond(session, Pdu.make("submit_sm_resp", { sequenceNumber, messageId: exit.value.message.id }))
+        }
+        const failure = Cause.failureOption(exit.cause)
+        const commandStatus = Option.isSome(failure) ? failure.value.status : CommandStatus.ESME_RSYSERR
+        respond(session, Pdu.make("submit_sm_resp", { sequenceNumber, commandStatus }))
+      })
+      if (decided === true) return answerLater
+      settle(sessionId)
+      if (decided === false) return undefined
+      return Exit.isSuccess(decided)
+        ? Effect.succeed(Pdu.make("submit_sm_resp", { messageId: decided.value.message.id }))
+        : Exit.match(decided, {
+          onFailure: (cause) => {
+            const failure = Cause.failureOption(cause)
+            return Effect.succeed(Option.isSome(failure) ? failure.value.status : CommandStatus.ESME_RSYSERR)
+          },
+          onSuccess: () => Effect.succeed(CommandStatus.ESME_RSYSERR)
+        })
+    }
+
     const handlers: SmppServer.Handlers = {
       submit_sm: (pdu, context) =>
-        Effect.match(submissions.submit(context.systemId, pdu), {
+        fastSubmit(pdu, context) ?? Effect.match(submissions.submit(context.systemId, pdu), {
           onFailure: (error) => error.status,
           onSuccess: (submitted) =>
             submitted.dropResponse
@@ -193,6 +282,13 @@ export const make = (options?: Options) =>
       session: { ...defaultSessionOptions, ...options?.session }
     })
     yield* Deferred.succeed(server, smsc)
+    // on close, the submits still on the fast path are answered before the server closes
+    yield* Effect.addFinalizer(() =>
+      Effect.async<void>((resume) => {
+        whenIdle = () => resume(Effect.void)
+        checkIdle()
+      })
+    )
     return smsc
   })
 

@@ -21,6 +21,12 @@
  *    sent twice) and submits them; a connector refusal then sets the message REJECTED and
  *    queues its receipt when asked (through `Outcomes.finish`).
  *
+ * `unsafeSubmit` is `submit` as plain callbacks, for the SMPP handler: the checks, then the
+ * store's `unsafeInsert` and the connector's `unsafeSubmit` (the simulator's, when it has
+ * nothing to draw), with no fiber per message; the refusal at once, or the outcome to a
+ * callback. Only the unusual (a failed store, a refusal to record, a connector without
+ * `unsafeSubmit`) runs an effect.
+ *
  * `query`, `cancel` and `replace` serve query_sm, cancel_sm and replace_sm (only messages
  * scheduled and not yet handed to a connector can be cancelled or replaced);
  * `submitMulti` runs `submit` per destination and collects the unsuccessful ones.
@@ -40,10 +46,12 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Runtime from "effect/Runtime"
 import * as Schema from "effect/Schema"
 import { Accounts } from "./Accounts.js"
 import { Connectors, type Registration } from "./Connectors.js"
@@ -282,6 +290,26 @@ export const make = (options?: Options) =>
         return Effect.fail(result.status)
       })
 
+    // a stored message to its connector: the answer, or the connector's refusal (the message
+    // then REJECTED)
+    const rejected = (registration: Registration, stored: MessageStore.Message, status: number) =>
+      Effect.zipRight(
+        rejectAnswered(stored.id, status),
+        Effect.fail(refuse(
+          "Rejected",
+          status,
+          `connector "${registration.connector.name}" refused the message (0x${status.toString(16)})`
+        ))
+      )
+    const dispatchStored = (
+      registration: Registration,
+      stored: MessageStore.Message
+    ): Effect.Effect<Submitted, SubmitError> =>
+      Effect.matchEffect(dispatch(registration, stored), {
+        onSuccess: (dropResponse) => Effect.succeed({ message: stored, dropResponse }),
+        onFailure: (status) => rejected(registration, stored, status)
+      })
+
     // the checks that need no I/O: the message to store and its connector, or the refusal
     // (plain code, no generator: it runs for every message)
     const prepare = (
@@ -320,7 +348,7 @@ export const make = (options?: Options) =>
           refuse("NoRoute", CommandStatus.ESME_RINVDSTADR, `no connector "${connectorName}" for ${pdu.destinationAddr}`)
         )
       }
-      const stored = MessageStore.fromSubmitSm(account, pdu, now)
+      const stored = MessageStore.fromSubmitSm(account, pdu, now, connectorName)
       if (Either.isLeft(stored)) return Either.left(refuse("Invalid", stored.left.status, stored.left.message))
       const validity = stored.right.validityPeriod
       if (validity != null && validity <= now) {
@@ -329,7 +357,7 @@ export const make = (options?: Options) =>
       const schedule = stored.right.scheduleDeliveryTime
       const scheduled = schedule != null && schedule > now
       // a scheduled message is routed when it is due (`claim`): the routes may change meanwhile
-      const message = { ...stored.right, connector: scheduled ? null : connectorName }
+      const message = scheduled ? { ...stored.right, connector: null } : stored.right
       return Either.right({ message, registration: registration.value, scheduled })
     }
 
@@ -345,21 +373,46 @@ export const make = (options?: Options) =>
           }
           return Effect.flatMap(Effect.catchAll(store.insert(message), unavailable), (stored) => {
             if (scheduled) return Effect.as(Queue.offer(wake, undefined), { message: stored, dropResponse: false })
-            return Effect.matchEffect(dispatch(registration, stored), {
-              onSuccess: (dropResponse) => Effect.succeed({ message: stored, dropResponse }),
-              onFailure: (status) =>
-                Effect.zipRight(
-                  rejectAnswered(stored.id, status),
-                  Effect.fail(refuse(
-                    "Rejected",
-                    status,
-                    `connector "${registration.connector.name}" refused the message (0x${status.toString(16)})`
-                  ))
-                )
-            })
+            return dispatchStored(registration, stored)
           })
         })
       })
+
+    // `submit` as plain callbacks, for the SMPP handler: no fiber waits for the commit (each
+    // waiting fiber cost more than the rest of the submit). Effects run only off the usual path
+    // (a failed store, a refusal to record, a connector without `unsafeSubmit`).
+    const runtime = yield* Effect.runtime<never>()
+    const clock = yield* Effect.clock
+    const runThen = <A, E>(effect: Effect.Effect<A, E>, onDone: (exit: Exit.Exit<A, E>) => void) =>
+      Runtime.runFork(runtime)(effect).addObserver(onDone)
+    const unsafeSubmit = (
+      account: string,
+      pdu: Pdu.SubmitSm,
+      onDone: (exit: Exit.Exit<Submitted, SubmitError>) => void
+    ): Exit.Exit<Submitted, SubmitError> | boolean => {
+      const now = clock.unsafeCurrentTimeMillis()
+      const prepared = prepare(account, pdu, now)
+      if (Either.isLeft(prepared)) return Exit.fail(prepared.left)
+      const { message, registration, scheduled } = prepared.right
+      // a scheduled message also wakes the dispatcher: `submit` does that
+      if (scheduled) return false
+      if (!accounts.unsafeAdmit(account, now)) {
+        return Exit.fail(refuse("Throttled", CommandStatus.ESME_RTHROTTLED, `"${account}" is over its throughput`))
+      }
+      const offered = store.unsafeInsert(message, now, (exit) => {
+        if (exit._tag === "Failure") return runThen(Effect.catchAll(Effect.failCause(exit.cause), unavailable), onDone)
+        const stored = exit.value
+        const result = registration.connector.unsafeSubmit?.(stored)
+        if (result === undefined) return runThen(dispatchStored(registration, stored), onDone)
+        if (!result.accepted) return runThen(rejected(registration, stored, result.status), onDone)
+        recordUpstreamId(registration, stored.id, result.upstreamId)
+        onDone(Exit.succeed({ message: stored, dropResponse: result.dropResponse === true }))
+      })
+      if (!offered) {
+        return Exit.fail(refuse("Unavailable", CommandStatus.ESME_RSYSERR, "the message store is unavailable"))
+      }
+      return true
+    }
 
     const submitMulti = (account: string, pdu: Pdu.SubmitMulti): Effect.Effect<MultiSubmitted, SubmitError> =>
       Effect.gen(function*() {
@@ -584,6 +637,13 @@ export const make = (options?: Options) =>
     return {
       /** Checks, stores and dispatches one message: the stored message, or the refusal. */
       submit,
+      /**
+       * `submit` from plain code (the SMPP handler's fast path): an `Exit` when decided at once
+       * (a refusal; `onDone` is not called), `true` when `onDone` gets the outcome later (once
+       * stored and handed to the connector), `false` when this message needs `submit`
+       * (scheduled for later).
+       */
+      unsafeSubmit,
       /** data_sm: `submit` of the submit_sm it stands for (`fromDataSm`). */
       submitData: (account: string, pdu: Pdu.DataSm): Effect.Effect<Submitted, SubmitError> =>
         submit(account, fromDataSm(pdu)),

@@ -125,6 +125,22 @@ describe("Deliverer", () => {
       assert.strictEqual(transmitter.received.length, 0)
     }).pipe(Effect.provide(stack({ deliverer: { timeout: "5 seconds" } }))))
 
+  it.scoped("receipts beyond a worker's backlog stay queued and are taken: each delivered once", () =>
+    Effect.gen(function*() {
+      const submissions = yield* Submissions
+      const queue = yield* DeliveryQueue
+      const customer = yield* esme({ kind: "bind_transceiver" })
+      const ids: Array<string> = []
+      for (let i = 0; i < 12; i++) {
+        ids.push((yield* submissions.submit("demo", submitSm({ registeredDelivery: 1 }))).message.id)
+      }
+      // the outcomes come in one chunk: 3 handed over (the backlog), 9 left for `take`
+      yield* advance(1_500)
+      yield* settle(Effect.filterOrFail(queue.size("demo"), (n) => n === 0 && customer.received.length >= 12))
+      const receipted = customer.received.map((r) => (r.pdu as Pdu.DeliverSm).tlvs.receiptedMessageId)
+      assert.deepStrictEqual([...receipted].sort(), [...ids].sort())
+    }).pipe(Effect.provide(stack({ deliverer: { maxInFlight: 2, backlog: 3 } }))))
+
   it.scoped("sends data_sm to the accounts that ask for it", () =>
     Effect.gen(function*() {
       const outcomes = yield* Outcomes

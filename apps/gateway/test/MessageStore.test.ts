@@ -119,7 +119,8 @@ describe("MessageStore", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(1000)
       const store = yield* MessageStore.MessageStore
-      // 341 = 256 + 64 + 16 + 4 + 1: one statement of each size
+      // 341 = 5 × 64 + 16 + 4 + 1: the state updates go 64 rows at most per statement (and
+      // the inserts); every chunk size used at least once
       const stored = yield* Effect.forEach(Array.from({ length: 341 }), () => store.insert(message()), {
         concurrency: "unbounded"
       })

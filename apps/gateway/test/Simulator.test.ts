@@ -51,6 +51,27 @@ describe("Simulator", () => {
     assert.strictEqual(Simulator.pickRule(rules, "33", 0), undefined)
   })
 
+  it.scoped("unsafeSubmit: the same outcome without an effect when nothing is drawn; undefined when something is", () =>
+    Effect.gen(function*() {
+      const { outcomes, sim } = yield* start({
+        defaultDelay: "5 seconds",
+        maxThroughput: 1,
+        rules: [{ prefix: "44", percent: 50, outcome: "UNDELIV" }]
+      })
+      const m = message()
+      const result = sim.unsafeSubmit!(m)
+      assert.isTrue(result !== undefined && result.accepted)
+      // over the throughput (1 per second): throttled, at once
+      assert.deepStrictEqual(sim.unsafeSubmit!(message()), { accepted: false, status: CommandStatus.ESME_RTHROTTLED })
+      // a share below 100% is a draw from Random: left to `submit`
+      assert.isUndefined(sim.unsafeSubmit!(message({ destinationAddr: "4477" })))
+      yield* TestClock.adjust("5 seconds")
+      const [outcome] = yield* outcomes
+      assert.strictEqual(outcome.messageId, m.id)
+      assert.strictEqual(outcome.state, MessageState.DELIVERED)
+      assert.strictEqual(outcome.doneAt, 5000)
+    }))
+
   it.scoped("reports DELIVRD after the default delay, on the Clock", () =>
     Effect.gen(function*() {
       const { outcomes, sim } = yield* start({ defaultDelay: "5 seconds" })

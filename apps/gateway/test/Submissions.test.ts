@@ -4,7 +4,9 @@ import { CommandStatus } from "@effect-smpp/schema/CommandStatus"
 import { MessageState } from "@effect-smpp/schema/MessageState"
 import * as Pdu from "@effect-smpp/schema/Pdu"
 import * as SmppTime from "@effect-smpp/schema/SmppTime"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import { DeliveryQueue } from "../src/DeliveryQueue.js"
@@ -106,6 +108,55 @@ describe("Submissions", () => {
       config: {
         accounts: [{ systemId: "demo", password: "demo", maxThroughput: 3, burst: 3 }],
         routes: [{ prefix: "44", connector: "upstream-uk" }],
+        simulator: { submitErrors: [{ prefix: "4916", percent: 100, status: "ESME_RSUBMITFAIL" }] }
+      }
+    }))))
+
+  it.scoped("unsafeSubmit: the same checks and pipeline from plain callbacks; a refusal at once, an outcome once stored", () =>
+    Effect.gen(function*() {
+      const submissions = yield* Submissions.Submissions
+      const store = yield* MessageStore
+      const sql = yield* SqlClient.SqlClient
+      // the outcome given to the callback, or what unsafeSubmit answered at once
+      const outcomeOf = (account: string, pdu: Pdu.SubmitSm) =>
+        Effect.async<Exit.Exit<Submissions.Submitted, Submissions.SubmitError> | boolean>((resume) => {
+          let called = 0
+          const decided = submissions.unsafeSubmit(account, pdu, (exit) => {
+            called++
+            assert.strictEqual(called, 1)
+            resume(Effect.succeed(exit))
+          })
+          if (decided !== true) resume(Effect.succeed(decided))
+        })
+      const statusOf = (outcome: Exit.Exit<Submissions.Submitted, Submissions.SubmitError> | boolean) => {
+        assert.isTrue(Exit.isExit(outcome) && Exit.isFailure(outcome))
+        return Option.getOrThrow(Cause.failureOption((outcome as Exit.Failure<never, Submissions.SubmitError>).cause)).status
+      }
+      assert.strictEqual(statusOf(yield* outcomeOf("nobody", submitSm({}))), CommandStatus.ESME_RINVSYSID)
+      assert.strictEqual(statusOf(yield* outcomeOf("demo", submitSm({ destinationAddr: "" }))), CommandStatus.ESME_RINVDSTADR)
+      // scheduled for later: left to `submit` (which wakes the dispatcher)
+      assert.isFalse(yield* outcomeOf("demo", submitSm({ scheduleDeliveryTime: at(60_000) })))
+      // stored, then taken by the simulator (no draws: its own plain-code path)
+      const accepted = yield* outcomeOf("demo", submitSm({ registeredDelivery: 1 }))
+      assert.isTrue(Exit.isExit(accepted) && Exit.isSuccess(accepted))
+      const { message } = (accepted as Exit.Success<Submissions.Submitted, never>).value
+      const stored = Option.getOrThrow(yield* store.findById(message.id))
+      assert.strictEqual(stored.connector, "simulator")
+      assert.strictEqual(stored.state, MessageState.ENROUTE)
+      // the connector's refusal (a draw: through its `submit`) is the answer; the message REJECTED
+      assert.strictEqual(
+        statusOf(yield* outcomeOf("demo", submitSm({ destinationAddr: "4916000", registeredDelivery: 1 }))),
+        CommandStatus.ESME_RSUBMITFAIL
+      )
+      const rows = yield* sql<{ state: number; receipt: string | null }>`SELECT state, receipt FROM messages
+        WHERE destination_addr = '4916000'`
+      assert.deepStrictEqual(rows, [{ state: MessageState.REJECTED, receipt: "dropped" }])
+      // the account's throughput (burst 3: two taken above, one left)
+      yield* outcomeOf("demo", submitSm({}))
+      assert.strictEqual(statusOf(yield* outcomeOf("demo", submitSm({}))), CommandStatus.ESME_RTHROTTLED)
+    }).pipe(Effect.provide(stack({
+      config: {
+        accounts: [{ systemId: "demo", password: "demo", maxThroughput: 3, burst: 3 }],
         simulator: { submitErrors: [{ prefix: "4916", percent: 100, status: "ESME_RSUBMITFAIL" }] }
       }
     }))))

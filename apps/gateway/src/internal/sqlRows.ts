@@ -8,7 +8,11 @@
  * of statement texts, all prepared once.
  *
  * `rows` assembles such a statement from literal text and the values between: the client's
- * own compiler writes the placeholders (`?` for SQLite, `$n` for PostgreSQL).
+ * own compiler writes the placeholders (`?` for SQLite, `$n` for PostgreSQL). `prepared` does
+ * the same for a statement run again and again: its text, placeholders written, is made once
+ * per row count and handed to the client as it is (`sql.unsafe`), so that no statement is
+ * compiled per run (measured: compiling a 64-row, 25-column INSERT cost ~50 µs, ~0.8 µs per
+ * row, more than SQLite's own work on some statements).
  *
  * @internal
  */
@@ -70,4 +74,51 @@ export const chunks = <A>(items: ReadonlyArray<A>, max = SIZES[0]): Array<Readon
     }
   }
   return out
+}
+
+/**
+ * The template of a row of `columns` values: `(v₁, v₂, …)`.
+ *
+ * @internal
+ */
+export const tuple = (columns: number): ReadonlyArray<string> => ["(", ...Array<string>(columns - 1).fill(", "), ")"]
+
+/**
+ * `rows` for one statement run many times: the text of each row count is made once, with
+ * the placeholders of the client's dialect (SQLite, PostgreSQL; other dialects go through
+ * `rows`), and the values bound as they are.
+ *
+ * @internal
+ */
+export const prepared = <A extends object>(
+  sql: SqlClient.SqlClient,
+  head: string,
+  template: ReadonlyArray<string>,
+  tail: string
+): (values: ReadonlyArray<ReadonlyArray<unknown>>) => Statement.Statement<A> => {
+  const style = sql.onDialectOrElse({ pg: () => "pg", sqlite: () => "sqlite", orElse: () => "other" })
+  if (style === "other") return (values) => rows<A>(sql, head, template, values, tail)
+  const texts = new Map<number, string>()
+  const textOf = (count: number): string => {
+    let text = texts.get(count)
+    if (text === undefined) {
+      let n = 0
+      text = head
+      for (let r = 0; r < count; r++) {
+        text += r === 0 ? template[0] : ", " + template[0]
+        for (let i = 1; i < template.length; i++) text += (style === "pg" ? "$" + ++n : "?") + template[i]
+      }
+      text += tail
+      texts.set(count, text)
+    }
+    return text
+  }
+  return (values) => {
+    const params: Array<unknown> = []
+    for (let r = 0; r < values.length; r++) {
+      const row = values[r]
+      for (let i = 0; i < row.length; i++) params.push(row[i])
+    }
+    return sql.unsafe<A>(textOf(values.length), params)
+  }
 }

@@ -16,6 +16,8 @@ import type * as Scope from "effect/Scope"
 export interface TimerQueue<A> {
   /** Hands `value` to `onDue` at `at` (epoch millis), or at once if that has passed. */
   readonly add: (at: number, value: A) => Effect.Effect<void>
+  /** `add` from plain code (no effect to run). */
+  readonly unsafeAdd: (at: number, value: A) => void
   readonly size: () => number
 }
 
@@ -81,12 +83,12 @@ export const make = <A>(
     })
     yield* Effect.forkScoped(loop)
 
-    const add = (at: number, value: A) =>
-      Effect.suspend(() => {
-        const earliest = heap.length === 0 || at < heap[0].at
-        push({ at, seq: seq++, value })
-        return earliest ? Queue.offer(wake, undefined) : Effect.void
-      })
+    const unsafeAdd = (at: number, value: A) => {
+      const earliest = heap.length === 0 || at < heap[0].at
+      push({ at, seq: seq++, value })
+      if (earliest) Queue.unsafeOffer(wake, undefined)
+    }
+    const add = (at: number, value: A) => Effect.sync(() => unsafeAdd(at, value))
 
-    return { add, size: () => heap.length }
+    return { add, unsafeAdd, size: () => heap.length }
   })

@@ -26,4 +26,27 @@ describe("internal/sqlRows", () => {
       )
       assert.deepStrictEqual(rows.map((r) => [r.a, r.b]), [["x", 1], ["y", 2], ["it's", 3]])
     }).pipe(Effect.provide(Database.layerSqlite({ filename: ":memory:" }))))
+
+  it.effect("prepared: the same statement from a text made once per row count, values bound as they are", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const select = SqlRows.prepared<{ a: string; b: number; c: Uint8Array | null }>(
+        sql,
+        "SELECT column1 AS a, column2 AS b, column3 AS c FROM (VALUES ",
+        ["(CAST(", " AS TEXT), CAST(", " AS INTEGER), ", ")"],
+        ") AS v ORDER BY b"
+      )
+      assert.deepStrictEqual(SqlRows.tuple(3), ["(", ", ", ", ", ")"])
+      const two = select([["x", 1, Buffer.from([1, 2])], ["it's", 2, null]])
+      assert.strictEqual(
+        two.compile()[0],
+        "SELECT column1 AS a, column2 AS b, column3 AS c FROM (VALUES (CAST(? AS TEXT), CAST(? AS INTEGER), ?), " +
+          "(CAST(? AS TEXT), CAST(? AS INTEGER), ?)) AS v ORDER BY b"
+      )
+      const rows = yield* two
+      assert.deepStrictEqual(rows.map((r) => [r.a, r.b, r.c === null ? null : [...r.c]]), [["x", 1, [1, 2]], ["it's", 2, null]])
+      // another row count: another text; the same count again: the same rows
+      assert.strictEqual((yield* select([["z", 9, null]])).length, 1)
+      assert.deepStrictEqual((yield* select([["p", 1, null], ["q", 2, null]])).map((r) => r.a), ["p", "q"])
+    }).pipe(Effect.provide(Database.layerSqlite({ filename: ":memory:" }))))
 })
