@@ -1,7 +1,7 @@
 /**
- * An unbounded FIFO with one consumer fiber that takes everything queued at once: the shape
- * of a socket writer. Offers are synchronous (callable from socket callbacks); the consumer
- * parks with one `Effect.async` when the queue is empty.
+ * An unbounded FIFO with one consumer fiber that takes everything queued at once: what one
+ * end of a `MemorySocket` reads from. Offers are synchronous (callable from callbacks); the
+ * consumer parks with one `Effect.async` when the queue is empty.
  *
  * Why not `Queue.takeBetween`: it parks through a Deferred and hands out a Chunk built one
  * element at a time, which costs more than the work of a small PDU (measured in

@@ -318,7 +318,6 @@ export class Settings {
   }
 }
 
-const NOT_CLOSED: SessionClosed | undefined = undefined
 const NONE_PENDING: Map<number, Pending> = new Map()
 
 /** @internal */
@@ -326,7 +325,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   current: BindState.State = "OPEN"
   readonly openedAt: number
   /** Why it closes (the first reason wins); set from the first close request on. */
-  closing: SessionClosed | undefined = NOT_CLOSED
+  closing: SessionClosed | undefined = undefined
   /** Set once closed: what `closed` answers. */
   private closedWith: SessionClosed | undefined = undefined
   private closedWaiters: Array<(reason: SessionClosed) => void> | undefined = undefined
