@@ -1,6 +1,6 @@
 /**
  * The gateway's services with the HTTP API on 127.0.0.1 port 0 (address and admin token from
- * the settings, as `Gateway.ts` does), built in the test's Scope:
+ * the settings), `Gateway.layerFromSettings` built in the test's Scope:
  * SQLite in memory, SMPP on port 0, a fast simulator, the delivery worker, and three
  * accounts — `demo`/`demo` (plain), `acme`/`acmepass` and `slow`/`slowpass` (scrypt, 1 msg/s).
  */
@@ -12,47 +12,11 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
-import { Accounts } from "../../src/Accounts.js"
-import { Connectors } from "../../src/Connectors.js"
-import * as Database from "../../src/Database.js"
-import { Deliverer } from "../../src/Deliverer.js"
-import { DeliveryQueue } from "../../src/DeliveryQueue.js"
+import * as Gateway from "../../src/Gateway.js"
 import * as GatewayConfig from "../../src/GatewayConfig.js"
-import * as HttpServer from "../../src/http/HttpServer.js"
-import { MessageStore } from "../../src/MessageStore.js"
-import { Migrations } from "../../src/Migrations.js"
-import { Outcomes } from "../../src/Outcomes.js"
 import * as Password from "../../src/Password.js"
-import { Router } from "../../src/Router.js"
-import { Simulator } from "../../src/Simulator.js"
-import * as Smsc from "../../src/Smsc.js"
-import { Submissions } from "../../src/Submissions.js"
 
 export const ADMIN_TOKEN = "s3cret-admin-token"
-
-// the gateway's composition (as Gateway.ts), the HTTP API on `settings.http`
-const gatewayWith = (settings: GatewayConfig.Settings) => {
-  const stores = Layer.mergeAll(MessageStore.DefaultWithoutDependencies, DeliveryQueue.DefaultWithoutDependencies).pipe(
-    Layer.provide(Migrations.Default)
-  )
-  const base = Layer.mergeAll(
-    stores,
-    Accounts.DefaultWithoutDependencies,
-    Router.DefaultWithoutDependencies,
-    Simulator.DefaultWithoutDependencies
-  )
-  const core = Smsc.layer.pipe(
-    Layer.provideMerge(Submissions.Default),
-    Layer.provideMerge(Outcomes.Default),
-    Layer.provideMerge(Connectors.Default),
-    Layer.provideMerge(base),
-    Layer.provideMerge(Database.layerFromConfig)
-  )
-  return Layer.mergeAll(Deliverer.Default, HttpServer.layer).pipe(
-    Layer.provideMerge(core),
-    Layer.provideMerge(GatewayConfig.layer(settings))
-  )
-}
 
 export const start = (options?: { readonly adminToken?: string | undefined }) =>
   Effect.gen(function*() {
@@ -72,7 +36,7 @@ export const start = (options?: { readonly adminToken?: string | undefined }) =>
         { systemId: "slow", password: slow, maxThroughput: 1 }
       ]
     }))
-    const context = yield* Layer.build(gatewayWith(settings))
+    const context = yield* Layer.build(Gateway.layerFromSettings(settings))
     const http = Context.get(context, PlatformHttpServer.HttpServer)
     const address = http.address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("the HTTP server is not on TCP")
