@@ -410,10 +410,6 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
 
   // --- wire callbacks (the wire calls them as methods of this object)
 
-  onData(chunk: Uint8Array): void {
-    this.onChunk(chunk)
-  }
-
   onEnd(error: unknown): void {
     this.socketGone = true
     if (error === undefined || (error instanceof CloseError && error.reason === "Close")) {
@@ -945,7 +941,8 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     }
   }
 
-  private onChunk(chunk: Uint8Array): void {
+  /** A chunk from the wire: every whole PDU in it handled synchronously. */
+  onData(chunk: Uint8Array): void {
     if (this.readStopped) return
     this.stats_.bytesIn += chunk.length
     const { error, frames } = this.framer.push(chunk)
@@ -1315,12 +1312,6 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   /** Closes (gracefully or not) and waits until closed. */
   closeWith(reason: CloseReason, graceful: boolean): Effect.Effect<SessionClosed> {
     return Effect.zipRight(Effect.sync(() => this.requestClose(reason, graceful)), this.whenClosed())
-  }
-
-  /** Calls `f` once closed (at once if it is). */
-  onClosed(f: (reason: SessionClosed) => void): void {
-    if (this.closedWith !== undefined) f(this.closedWith)
-    else (this.closedWaiters ??= []).push(f)
   }
 
   // --- the public face
