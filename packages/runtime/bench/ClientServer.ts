@@ -4,7 +4,9 @@
  * server), in the same run, with ratios. Not a test: the numbers depend on the machine.
  *
  * 1. submit_sm → submit_sm_resp, closed loop at windows 1, 10 and 100: throughput and
- *    p50 / p99 / p99.9 latency (from the call to its answer).
+ *    p50 / p99 / p99.9 latency (from the call to its answer). Ours twice: through the Effect
+ *    API (`client.submitSm`, a caller fiber per window slot) and the callback API
+ *    (`client.unsafeRequest`, like node-smpp's).
  * 2. Open loop at 50,000 submit_sm/s (100 callers take what is due each millisecond; latency
  *    counted from then, waiting for a free caller included): p99 (goal < 2 ms), and whether
  *    the rate was held. node-smpp's pair runs it only if its closed loop reached the rate.
@@ -29,7 +31,7 @@ import * as Path from "node:path"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
 import { build, type Plugin } from "esbuild"
-import type { ClientConfig, Command, IdleConfig, Message, RunResult, ServerConfig } from "./peers/Protocol.js"
+import type { Api, ClientConfig, Command, IdleConfig, Message, RunResult, ServerConfig } from "./peers/Protocol.js"
 
 // ---------------------------------------------------------------------------------------------
 // settings: `key=value` arguments
@@ -172,19 +174,22 @@ type Impl = "ours" | "node-smpp"
 const serverOf: Record<Impl, PeerName> = { ours: "OurServer", "node-smpp": "NodeSmppServer" }
 const clientOf: Record<Impl, PeerName> = { ours: "OurClient", "node-smpp": "NodeSmppClient" }
 
-const closedRuns: ClientConfig["runs"] = WINDOWS.map((window) => ({
-  kind: "throughput" as const,
-  window,
-  warmupMs: WARMUP_MS,
-  durationMs: DURATION_MS
-}))
-const rateRun: ClientConfig["runs"][number] = {
+const closedRuns = (api: Api): ClientConfig["runs"] =>
+  WINDOWS.map((window) => ({
+    kind: "throughput" as const,
+    api,
+    window,
+    warmupMs: WARMUP_MS,
+    durationMs: DURATION_MS
+  }))
+const rateRun = (api: Api): ClientConfig["runs"][number] => ({
   kind: "rate",
+  api,
   rate: RATE,
   window: RATE_WINDOW,
   warmupMs: WARMUP_MS,
   durationMs: DURATION_MS + 2_000
-}
+})
 
 /** Runs a client process against the server on `port`; answers each run's result. */
 const drive = async (dir: string, impl: Impl, port: number, runs: ClientConfig["runs"]) => {
@@ -209,16 +214,17 @@ interface Load {
 }
 
 /**
- * The closed-loop runs, then the rate-limited run — ours always, node-smpp's only when it
- * can sustain the rate (its backlog would otherwise grow for the whole run).
+ * The closed-loop runs, then the rate-limited run (in a fresh client process) — ours always,
+ * node-smpp's only when it can sustain the rate (its backlog would otherwise grow for the
+ * whole run). node-smpp has one API: `api` means nothing to its client.
  */
-const load = async (dir: string, impl: Impl): Promise<Load> => {
+const load = async (dir: string, impl: Impl, api: Api): Promise<Load> => {
   const server = start(dir, serverOf[impl], {})
   try {
     const { port } = await server.next("listening")
-    const closed = await drive(dir, impl, port, closedRuns)
+    const closed = await drive(dir, impl, port, closedRuns(api))
     const best = Math.max(...closed.map((r) => r.throughput))
-    const rate = impl === "ours" || best >= RATE ? (await drive(dir, impl, port, [rateRun]))[0] : undefined
+    const rate = impl === "ours" || best >= RATE ? (await drive(dir, impl, port, [rateRun(api)]))[0] : undefined
     return { closed, rate }
   } finally {
     await server.stop()
@@ -279,6 +285,10 @@ const ratio = (a: number, b: number): string => (b === 0 ? "-" : `${(a / b).toFi
 const pad = (s: string, n: number): string => s.padStart(n)
 const describeRun = (run: RunResult["run"]): string =>
   run.kind === "throughput" ? `window ${run.window}` : `${fmt(run.rate)}/s`
+const apiName: Record<Api, string> = {
+  effect: "Effect API (client.submitSm)",
+  callback: "callback API (client.unsafeRequest)"
+}
 
 const row = (cells: ReadonlyArray<string>, widths: ReadonlyArray<number>): string =>
   cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[0]!) : pad(cell, widths[i]!))).join("  ")
@@ -304,8 +314,8 @@ const main = async () => {
 
 const loadPart = async (dir: string) => {
   process.stderr.write("load runs …\n")
-  const ours = await load(dir, "ours")
-  const theirs = await load(dir, "node-smpp")
+  const ours = { effect: await load(dir, "ours", "effect"), callback: await load(dir, "ours", "callback") }
+  const theirs = await load(dir, "node-smpp", "callback")
 
   console.log("\nsubmit_sm → submit_sm_resp, one session, client and server in separate processes (latency in ms)")
   const widths = [14, 10, 7, 7, 7, 10, 7, 7, 7, 10, 9]
@@ -313,11 +323,20 @@ const loadPart = async (dir: string) => {
     ["", "ours/s", "p50", "p99", "p99.9", "smpp/s", "p50", "p99", "p99.9", "× rate", "× p99"],
     widths
   ))
-  const rows: Array<readonly [RunResult, RunResult | undefined]> = ours.closed.map((a, i) => [a, theirs.closed[i]])
-  rows.push([ours.rate!, theirs.rate])
-  for (const [a, b] of rows) {
+  const rows: Array<readonly [RunResult, RunResult | undefined] | string> = []
+  for (const api of ["effect", "callback"] as const) {
+    rows.push(apiName[api])
+    rows.push(...ours[api].closed.map((a, i) => [a, theirs.closed[i]] as const))
+    rows.push([ours[api].rate!, theirs.rate])
+  }
+  for (const cells of rows) {
+    if (typeof cells === "string") {
+      console.log(cells)
+      continue
+    }
+    const [a, b] = cells
     console.log(row([
-      describeRun(a.run),
+      `  ${describeRun(a.run)}`,
       fmt(a.throughput),
       ms(a.latency.p50),
       ms(a.latency.p99),
@@ -330,7 +349,10 @@ const loadPart = async (dir: string) => {
       b === undefined ? "-" : ratio(b.latency.p99, a.latency.p99)
     ], widths))
   }
-  const all = [...ours.closed, ours.rate!, ...theirs.closed, ...(theirs.rate === undefined ? [] : [theirs.rate])]
+  const all = [
+    ...[ours.effect, ours.callback, theirs].flatMap((l) => l.closed),
+    ...[ours.effect.rate, ours.callback.rate, theirs.rate].filter((r) => r !== undefined)
+  ]
   const errors = all.reduce((sum, r) => sum + r.errors, 0)
   if (errors > 0) console.log(`(${errors} submit_sm failed or refused across the runs)`)
   if (theirs.rate === undefined) {
@@ -339,22 +361,29 @@ const loadPart = async (dir: string) => {
   }
   console.log("× rate: ours / node-smpp's throughput; × p99: node-smpp's p99 / ours (above 1: ours is faster)")
 
-  const w100 = ours.closed.find((r) => r.run.kind === "throughput" && r.run.window === 100)!
-  const rated = ours.rate!
-  const ratedTheirs = theirs.rate
   const held = (r: RunResult) => r.throughput >= RATE * 0.98
+  const ratedTheirs = theirs.rate
   console.log("\ngoals")
+  for (const api of ["effect", "callback"] as const) {
+    const w100 = ours[api].closed.find((r) => r.run.kind === "throughput" && r.run.window === 100)!
+    console.log(
+      `  ${apiName[api]}: ≥ ${fmt(GOAL_THROUGHPUT)} submit_sm/s at window 100 on one session: ` +
+        `${fmt(w100.throughput)}/s — ${verdict(w100.throughput >= GOAL_THROUGHPUT)}`
+    )
+  }
+  for (const api of ["effect", "callback"] as const) {
+    const rated = ours[api].rate!
+    console.log(
+      `  ${apiName[api]}: p99 < ${GOAL_P99_MS} ms at ${fmt(RATE)}/s: ${ms(rated.latency.p99)} ms at ` +
+        `${fmt(rated.throughput)}/s${held(rated) ? "" : " (rate not held)"} — ` +
+        verdict(held(rated) && rated.latency.p99 < GOAL_P99_MS)
+    )
+  }
   console.log(
-    `  ≥ ${fmt(GOAL_THROUGHPUT)} submit_sm/s at window 100 on one session: ${fmt(w100.throughput)}/s — ` +
-      verdict(w100.throughput >= GOAL_THROUGHPUT)
-  )
-  console.log(
-    `  p99 < ${GOAL_P99_MS} ms at ${fmt(RATE)}/s: ${ms(rated.latency.p99)} ms at ${fmt(rated.throughput)}/s` +
-      `${held(rated) ? "" : " (rate not held)"} — ${verdict(held(rated) && rated.latency.p99 < GOAL_P99_MS)}` +
-      (ratedTheirs === undefined
-        ? "; node-smpp cannot sustain the rate"
-        : `; node-smpp: ${ms(ratedTheirs.latency.p99)} ms at ${fmt(ratedTheirs.throughput)}/s` +
-          `${held(ratedTheirs) ? "" : " (rate not held)"}`)
+    ratedTheirs === undefined
+      ? "  (node-smpp cannot sustain the rate)"
+      : `  (node-smpp: ${ms(ratedTheirs.latency.p99)} ms at ${fmt(ratedTheirs.throughput)}/s` +
+        `${held(ratedTheirs) ? "" : ", rate not held"})`
   )
 }
 

@@ -4,11 +4,13 @@ import { MessageState } from "@effect-smpp/schema/MessageState"
 import * as Pdu from "@effect-smpp/schema/Pdu"
 import * as Udh from "@effect-smpp/schema/Udh"
 import { assert, describe, it } from "@effect/vitest"
+import * as Cause from "effect/Cause"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
@@ -395,6 +397,53 @@ describe("SmppClient", () => {
       const result = yield* stepUntilDone(fiber)
       assert.deepStrictEqual(result.messageIds, ["1"])
       assert.strictEqual(yield* smsc.connections, 2)
+    }))
+
+  it.scoped("unsafeRequest: answered through its callback, at once when bound, after the rebind when not", () =>
+    Effect.gen(function*() {
+      const { client, smsc } = yield* kit({ client: { reconnect: Schedule.spaced("3 seconds"), requestTimeout: "20 seconds" } })
+      const submitSm = (text_: string) => Pdu.make("submit_sm", { destinationAddr: "4912345", shortMessage: text(text_) })
+      /** The next outcome of an unsafeRequest, as an Effect. */
+      type Outcome = Exit.Exit<Pdu.SubmitSmResp, SmppClient.CallError>
+      const outcome = (call: (onDone: (exit: Outcome) => void) => void) =>
+        Effect.async<Outcome>((resume) => call((exit) => resume(Effect.succeed(exit))))
+      yield* client.awaitBound
+      const bound = yield* outcome((onDone) => client.unsafeRequest(submitSm("bound"), onDone))
+      assert.isTrue(Exit.isSuccess(bound))
+      if (Exit.isSuccess(bound)) assert.deepStrictEqual([bound.value._tag, bound.value.messageId], ["submit_sm_resp", "1"])
+
+      // Disconnected: the call waits for the rebind, as `request` does.
+      yield* smsc.setReachable(false)
+      yield* smsc.disconnect
+      yield* client.stateChanges.pipe(Stream.filter((s) => s._tag === "Disconnected"), Stream.runHead)
+      const later: { exit?: Outcome } = {}
+      client.unsafeRequest(submitSm("later"), (exit) => {
+        later.exit = exit
+      })
+      yield* TestClock.adjust("10 seconds")
+      assert.isUndefined(later.exit)
+      yield* smsc.setReachable(true)
+      const answer = () => later.exit
+      for (let i = 0; i < 30 && answer() === undefined; i++) yield* TestClock.adjust("1 second")
+      const exit = answer()
+      if (exit !== undefined && Exit.isSuccess(exit)) assert.strictEqual(exit.value.messageId, "2")
+      else assert.fail(`the waiting call did not succeed: ${String(exit)}`)
+      assert.deepStrictEqual((yield* smsc.submitted).length, 2)
+    }))
+
+  it.scoped("unsafeRequest on a receiver fails NotBound ReceiverOnly at once", () =>
+    Effect.gen(function*() {
+      const { client } = yield* kit({ client: { bindKind: "receiver" } })
+      yield* client.awaitBound
+      const outcome: { exit?: Exit.Exit<Pdu.SubmitSmResp, SmppClient.CallError> } = {}
+      client.unsafeRequest(Pdu.make("submit_sm", { destinationAddr: "49" }), (exit) => {
+        outcome.exit = exit
+      })
+      for (let i = 0; i < 10 && outcome.exit === undefined; i++) yield* Effect.yieldNow()
+      const exit = outcome.exit
+      assert.isTrue(exit !== undefined && Exit.isFailure(exit))
+      const error = exit !== undefined && Exit.isFailure(exit) ? Cause.failureOption(exit.cause) : Option.none()
+      assert.deepStrictEqual(Option.map(error, (e) => [e._tag, (e as SmppClient.NotBound).reason]), Option.some(["NotBound", "ReceiverOnly"]))
     }))
 
   it.scoped("the connection state goes Connecting → Bound → Disconnected → Connecting → Bound", () =>

@@ -1,11 +1,13 @@
 /**
  * Benchmark peer: our SmppClient doing the runs it is given (each on a fresh session, window
- * as the run says), submit_sm through `submitSm`; reports each run's result.
+ * as the run says), submit_sm through `submitSm` (Effect API) or `unsafeRequest` (callback
+ * API), as the run says; reports each run's result.
  */
 import * as Pdu from "@effect-smpp/schema/Pdu"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -89,6 +91,60 @@ const openLoop = (
     return { errors, elapsedMs: performance.now() - start }
   })
 
+/** `closedLoop` with callbacks: `window` chains, each sending its next submit_sm from the last one's answer. */
+const closedLoopCallback = (client: SmppClient.SmppClient, window: number, until: number, recorder: Recorder | undefined) =>
+  new Promise<number>((resolve) => {
+    let running = window
+    let errors = 0
+    const next = (): void => {
+      const t0 = performance.now()
+      if (t0 >= until) {
+        if (--running === 0) resolve(errors)
+        return
+      }
+      client.unsafeRequest(submitSm(), (exit) => {
+        if (Exit.isSuccess(exit) && exit.value.commandStatus === 0) {
+          recorder?.add(performance.now() - t0)
+          next()
+        } else {
+          errors++
+          // A failure may come back at once: no recursion on it.
+          setImmediate(next)
+        }
+      })
+    }
+    for (let i = 0; i < window; i++) next()
+  })
+
+/** `openLoop` with callbacks: a ticket is sent at once while fewer than `window` are in flight, else queued. */
+const openLoopCallback = (
+  client: SmppClient.SmppClient,
+  run: Extract<Run, { kind: "rate" }>,
+  durationMs: number,
+  recorder: Recorder | undefined
+) =>
+  new Promise<{ errors: number; elapsedMs: number }>((resolve) => {
+    const backlog: Array<number> = []
+    let inFlight = 0
+    let errors = 0
+    let paced_ = false
+    const start = performance.now()
+    const send = (t0: number): void => {
+      inFlight++
+      client.unsafeRequest(submitSm(), (exit) => {
+        inFlight--
+        if (Exit.isSuccess(exit) && exit.value.commandStatus === 0) recorder?.add(performance.now() - t0)
+        else errors++
+        if (backlog.length > 0) send(backlog.shift()!)
+        else if (paced_ && inFlight === 0) resolve({ errors, elapsedMs: performance.now() - start })
+      })
+    }
+    void paced(run.rate, durationMs, (t0) => (inFlight < run.window ? send(t0) : void backlog.push(t0))).then(() => {
+      paced_ = true
+      if (inFlight === 0) resolve({ errors, elapsedMs: performance.now() - start })
+    })
+  })
+
 const perform = (run: Run) =>
   Effect.scoped(Effect.gen(function*() {
     const client = yield* SmppClient.make({
@@ -100,6 +156,19 @@ const perform = (run: Run) =>
     })
     yield* client.awaitBound
     const recorder = new Recorder()
+    if (run.api === "callback") {
+      if (run.kind === "throughput") {
+        yield* Effect.promise(() => closedLoopCallback(client, run.window, performance.now() + run.warmupMs, undefined))
+        const start = performance.now()
+        const errors = yield* Effect.promise(() =>
+          closedLoopCallback(client, run.window, start + run.durationMs, recorder)
+        )
+        return resultOf(run, recorder, errors, performance.now() - start)
+      }
+      yield* Effect.promise(() => openLoopCallback(client, run, run.warmupMs, undefined))
+      const { elapsedMs, errors } = yield* Effect.promise(() => openLoopCallback(client, run, run.durationMs, recorder))
+      return resultOf(run, recorder, errors, elapsedMs)
+    }
     if (run.kind === "throughput") {
       yield* closedLoop(client, run.window, performance.now() + run.warmupMs, undefined)
       const start = performance.now()

@@ -6,10 +6,17 @@
 import * as Readline from "node:readline"
 
 /** A run of a load client, on a fresh session (one connection, bound as a transceiver). */
+/**
+ * How our client is called: `effect` — `client.submitSm`, one Effect per call, from `window`
+ * caller fibers; `callback` — `client.unsafeRequest`, callbacks only (node-smpp's style).
+ */
+export type Api = "effect" | "callback"
+
 export type Run =
   | {
     /** Closed loop: `window` callers, each sending its next submit_sm when its last is answered. */
     readonly kind: "throughput"
+    readonly api?: Api | undefined
     readonly window: number
     readonly warmupMs: number
     readonly durationMs: number
@@ -17,6 +24,7 @@ export type Run =
   | {
     /** Open loop: submit_sm sent at `rate` per second whatever the answers, at most `window` in flight. */
     readonly kind: "rate"
+    readonly api?: Api | undefined
     readonly rate: number
     readonly window: number
     readonly warmupMs: number

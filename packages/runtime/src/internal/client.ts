@@ -21,6 +21,7 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Runtime from "effect/Runtime"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -659,6 +660,20 @@ export const make = <R>(
       ) as Effect.Effect<Session.ResponseOf<Req>, SmppClient.CallError>
     }
 
+    const runtime = yield* Effect.runtime<never>()
+    const unsafeRequest = <Req extends SmppClient.Request>(
+      pdu: Req,
+      onDone: (exit: Exit.Exit<Session.ResponseOf<Req>, SmppClient.CallError>) => void,
+      options?: { readonly timeout?: Duration.DurationInput | undefined }
+    ): void => {
+      if (current !== undefined && (canSend || pdu._tag === "enquire_link")) {
+        current.unsafeRequest(pdu, onDone, requestOptionsOf(options?.timeout))
+      } else {
+        // Not bound (or not allowed): the effect path waits or fails as `request` does.
+        Runtime.runCallback(runtime)(request(pdu, options), { onExit: onDone })
+      }
+    }
+
     let reference = Math.floor(clock.unsafeCurrentTimeMillis()) & 0xffff
 
     const submit = (
@@ -713,6 +728,7 @@ export const make = <R>(
     const client: SmppClient.SmppClient = {
       submit,
       request,
+      unsafeRequest,
       submitSm: (pdu, options) => request(pdu, options),
       submitMulti: (pdu, options) => request(pdu, options),
       dataSm: (pdu, options) => request(pdu, options),
