@@ -140,7 +140,7 @@ export const make = (options?: Options) =>
         return CommandStatus.ESME_ROK
       })
 
-    // The submit_sm fast path: the handler answers `noResponse` at once (an Exit: the session
+    // The submit_sm fast path: the handler answers `answerLater` at once (an Exit: the session
     // needs no fiber for it) and the submit_sm_resp is sent once the message is committed and
     // handed to its connector (`Submissions.unsafeSubmit`), by one responder fiber for all the
     // responses that are ready, instead of a handler fiber waiting per message. Beyond
@@ -185,7 +185,8 @@ export const make = (options?: Options) =>
         checkIdle()
       }
     }))
-    const answerLater = Effect.succeed(Session.noResponse)
+    // Owed: a peer that unbinds without waiting still gets these answers before its unbind_resp.
+    const answerLater = Effect.succeed(Session.answerLater)
     const fastSubmit = (pdu: Pdu.SubmitSm, context: SmppServer.RequestContext) => {
       const sessionId = context.sessionId
       const pending = pendingBySession.get(sessionId) ?? 0

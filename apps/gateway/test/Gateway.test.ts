@@ -235,6 +235,35 @@ describe("Gateway (in process, node-smpp client)", () => {
       assert.strictEqual(refused.command_status, CommandStatus.ESME_RINVSRCADR)
     }))
 
+  it.scopedLive("an ESME that unbinds without waiting gets every submit_sm_resp before its unbind_resp", () =>
+    Effect.gen(function*() {
+      const gateway = yield* start()
+      const esme = yield* Esme.bound(gateway.port)
+      const n = 200
+      const order: Array<string> = []
+      const answers = Array.from({ length: n }, () =>
+        esme.request("submit_sm", submit({})).then((pdu) => {
+          order.push(pdu.command)
+          return pdu
+        }))
+      // no waiting: the unbind goes out right behind the submits
+      const unbound = esme.request("unbind").then((pdu) => {
+        order.push(pdu.command)
+        return pdu
+      })
+      const [responses, unbindResp] = yield* Effect.promise(() => Promise.all([Promise.all(answers), unbound])).pipe(
+        Effect.timeoutFail({
+          duration: "10 seconds",
+          onTimeout: () => new Error(`answered ${order.length} of ${n + 1} before the connection ended`)
+        })
+      )
+      assert.strictEqual(unbindResp.command_status, CommandStatus.ESME_ROK)
+      assert.deepStrictEqual(responses.map((r) => r.command_status), Array(n).fill(CommandStatus.ESME_ROK))
+      assert.strictEqual(new Set(responses.map((r) => r.message_id)).size, n)
+      assert.strictEqual(order.at(-1), "unbind_resp")
+      assert.strictEqual(order.length, n + 1)
+    }))
+
   it.scopedLive("sends no response when the simulator drops it, and still delivers the message", () =>
     Effect.gen(function*() {
       const gateway = yield* start({ simulator: { defaultDelay: "10 millis", dropResponsePercent: 100 } })

@@ -119,8 +119,8 @@ export type Inbound = Pdu.PduOf<Exclude<keyof ResponseNames, "enquire_link" | "u
 export type Unsolicited = Exclude<Pdu.Pdu, Request>
 
 /**
- * Tells the session not to answer a request (the handler answers later with `send`, or a
- * simulator drops it on purpose).
+ * Tells the session not to answer a request (a simulator drops it on purpose; or the
+ * application answers later with `send`, but prefer `answerLater` for that).
  *
  * @since 0.1.0
  * @category models
@@ -134,18 +134,37 @@ export type NoResponse = typeof internal.noResponse
 export const noResponse: NoResponse = internal.noResponse
 
 /**
+ * Tells the session that the application answers this request later, with `send` (its
+ * response, with the request's sequence_number). Unlike `noResponse`, the session counts it
+ * as owed: when the peer unbinds, it waits (up to `drainTimeout`) for every owed answer
+ * before its unbind_resp, so a peer that unbinds without waiting loses no answer.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type AnswerLater = typeof internal.answerLater
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const answerLater: AnswerLater = internal.answerLater
+
+/**
  * What the handler answers a request with:
  * - a response PDU: sent as it is, with the request's sequence_number (set if it differs);
  * - a number: the command_status to answer with, in the request's response PDU (its body
  *   left out when the status is not ESME_ROK, where the specification allows it);
- * - `noResponse`: nothing is sent.
+ * - `noResponse`: nothing is sent;
+ * - `answerLater`: the application sends the response with `send`, and the session waits for
+ *   it before answering a peer's unbind.
  *
  * A handler that fails or dies is answered ESME_RSYSERR (and logged).
  *
  * @since 0.1.0
  * @category models
  */
-export type HandlerResult = Response | number | NoResponse
+export type HandlerResult = Response | number | NoResponse | AnswerLater
 
 /**
  * The application's side of the session: called for each inbound request, up to

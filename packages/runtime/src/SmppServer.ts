@@ -93,8 +93,9 @@ export interface RequestContext {
 }
 
 /**
- * A handler's answer: the response PDU, a command_status (ESME_ROK: an empty response), or
- * `Session.noResponse` (answer later with `context.session.send`, or never).
+ * A handler's answer: the response PDU, a command_status (ESME_ROK: an empty response),
+ * `Session.answerLater` (answer later with `context.session.send`; a peer's unbind waits for
+ * it), or `Session.noResponse` (never answered).
  *
  * @since 0.1.0
  * @category models
@@ -103,6 +104,7 @@ export type HandlerResult<K extends RequestName> =
   | Pdu.PduOf<Session.ResponseNames[K]>
   | number
   | Session.NoResponse
+  | Session.AnswerLater
 
 /**
  * The application's handlers, by request. A request without a handler is answered

@@ -569,6 +569,71 @@ describe("Session", () => {
         assert.strictEqual((yield* session.closed).reason, "PeerUnbound")
         yield* Deferred.await(peer.ended)
       }))
+    it.scoped("a peer that unbinds without waiting gets every answer first: handler and answerLater ones", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const later: Array<number> = []
+        const { peer, session } = yield* withRawPeer({
+          role: "smsc",
+          handler: (request) => {
+            if (request._tag !== "submit_sm") return Effect.succeed(CommandStatus.ESME_ROK)
+            const seq = request.sequenceNumber
+            // #2: a slow handler; #3: answered later by the application, with `send`.
+            if (seq === 2) {
+              return Effect.as(Deferred.await(gate), Pdu.SubmitSmResp.make({ sequenceNumber: seq, messageId: "slow" }))
+            }
+            later.push(seq)
+            return Effect.succeed(Session.answerLater)
+          }
+        })
+        yield* rawBind(peer)
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 2, destinationAddr: "49" }))
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 3, destinationAddr: "49" }))
+        yield* peer.send(Pdu.Unbind.make({ sequenceNumber: 4 }))
+        while (later.length === 0) yield* Effect.yieldNow()
+        // A request after the unbind is refused: the session is UNBOUND.
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 5, destinationAddr: "49" }))
+        const refused = expectPdu(yield* peer.next, "submit_sm_resp")
+        assert.deepStrictEqual([refused.sequenceNumber, refused.commandStatus], [5, CommandStatus.ESME_RINVBNDSTS])
+        yield* Deferred.succeed(gate, undefined)
+        const slow = expectPdu(yield* peer.next, "submit_sm_resp")
+        assert.deepStrictEqual([slow.sequenceNumber, slow.messageId], [2, "slow"])
+        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+        assert.strictEqual(yield* Queue.size(peer.received), 0) // no unbind_resp while #3 is owed
+        yield* session.send(Pdu.SubmitSmResp.make({ sequenceNumber: 3, messageId: "later" }))
+        const answered = expectPdu(yield* peer.next, "submit_sm_resp")
+        assert.deepStrictEqual([answered.sequenceNumber, answered.messageId], [3, "later"])
+        const resp = expectPdu(yield* peer.next, "unbind_resp")
+        assert.strictEqual(resp.sequenceNumber, 4)
+        assert.strictEqual((yield* session.closed).reason, "PeerUnbound")
+        yield* Deferred.await(peer.ended)
+      }))
+
+    it.scoped("an owed answer that never comes holds a peer's unbind_resp for drainTimeout only", () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* withRawPeer({
+          role: "smsc",
+          drainTimeout: "5 seconds",
+          handler: (request) =>
+            Effect.succeed(
+              request._tag !== "submit_sm"
+                ? CommandStatus.ESME_ROK
+                : request.sequenceNumber === 2
+                ? Session.answerLater
+                : Session.noResponse
+            )
+        })
+        yield* rawBind(peer)
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 2, destinationAddr: "49" })) // owed, never answered
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 3, destinationAddr: "49" })) // dropped
+        yield* peer.send(Pdu.Unbind.make({ sequenceNumber: 4 }))
+        yield* TestClock.adjust("4 seconds")
+        assert.strictEqual(yield* Queue.size(peer.received), 0)
+        yield* TestClock.adjust("1 second")
+        const resp = expectPdu(yield* peer.next, "unbind_resp")
+        assert.strictEqual(resp.sequenceNumber, 4)
+        assert.strictEqual((yield* session.closed).reason, "PeerUnbound")
+      }))
   })
 
   describe("closing", () => {

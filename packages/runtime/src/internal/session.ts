@@ -70,6 +70,9 @@ import { CloseError, type Handlers, NetWire, PlatformWire, type Wire } from "./w
 /** @internal */
 export const noResponse: unique symbol = Symbol.for("@effect-smpp/runtime/Session/noResponse")
 
+/** @internal */
+export const answerLater: unique symbol = Symbol.for("@effect-smpp/runtime/Session/answerLater")
+
 // ---------------------------------------------------------------------------------------------
 // Metrics. Tagged metrics are updated through the base metric with one label array per tag
 // value, kept forever: `Metric.tagged` would allocate a label array (and miss the hook cache)
@@ -349,6 +352,16 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   private waitHead = 0
   private waiting = 0
   private drainWaiter: (() => void) | undefined = undefined
+  /**
+   * The peer's requests not answered yet: with the handler, or to be answered through `send`
+   * (`answerLater`, their sequence numbers in `later`). A peer's unbind is answered once they
+   * are (see `supervisor`).
+   */
+  private owed = 0
+  private later: Set<number> | undefined = undefined
+  private owedWaiter: (() => void) | undefined = undefined
+  /** The sequence number of the peer's unbind, answered when the session closes. */
+  private peerUnbind: number | undefined = undefined
   private readonly sequence = SequenceNumbers.make()
   private readonly framer: Framer.Framer
   private keepalive: Keepalive.State
@@ -687,6 +700,7 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
       if ((pdu._tag === "outbind" || pdu._tag === "alert_notification") && pdu.sequenceNumber === 0) {
         this.enqueue({ ...pdu, sequenceNumber: this.sequence.next(this.pending) })
       } else {
+        if (this.later !== undefined && Pdu.isResponse(pdu) && this.later.delete(pdu.sequenceNumber)) this.answered()
         this.enqueue(pdu)
       }
       return Effect.void
@@ -711,8 +725,14 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
 
   /** Sends the handler's answer; a bind accepted by us (smsc) binds the session now. */
   private reply(req: Session.Inbound, result: Session.HandlerResult): void {
-    if (result === noResponse || req._tag === "outbind" || req._tag === "alert_notification") return
+    if (req._tag === "outbind" || req._tag === "alert_notification") return
     const seq = req.sequenceNumber
+    if (result === answerLater) {
+      ;(this.later ??= new Set()).add(seq)
+      return
+    }
+    this.answered()
+    if (result === noResponse) return
     const response = typeof result === "number" ? responseWith(responseNameOf(req._tag)!, result, seq) : result
     if (this.role === "smsc" && response.commandStatus === CommandStatus.ESME_ROK && isBindResponse(response._tag)) {
       if (this.current !== "OPEN") {
@@ -729,6 +749,23 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     }
     // The handler's PDU goes out as it is, with the request's sequence number written into it.
     this.enqueue(response.sequenceNumber === seq ? response : new Reply(response, seq))
+  }
+
+  /** One owed answer went out. */
+  private answered(): void {
+    if (this.owed > 0 && --this.owed === 0 && this.owedWaiter !== undefined) {
+      const waiter = this.owedWaiter
+      this.owedWaiter = undefined
+      waiter()
+    }
+  }
+
+  /** Waits until every request of the peer is answered. */
+  private awaitAnswered(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.owed === 0) return resume(Effect.void)
+      this.owedWaiter = () => resume(Effect.void)
+    })
   }
 
   private handleFailure(req: Session.Inbound, cause: Cause.Cause<unknown>): Effect.Effect<void> {
@@ -813,14 +850,22 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
    */
   private dispatch(req: Session.Inbound): boolean {
     const mailbox = (this.mailbox ??= new Mailbox(this.settings.mailboxCapacity, this.settings.concurrency))
+    // outbind and alert_notification take no answer: not owed.
+    const owes = req._tag !== "outbind" && req._tag !== "alert_notification" ? 1 : 0
     if (this.workers === 0 && mailbox.size === 0) {
+      this.owed += owes
       const effect = this.callHandler(req)
       if (Exit.isExit(effect) && Exit.isSuccess(effect)) {
         this.reply(req, effect.value as Session.HandlerResult)
         return true
       }
-      if (!mailbox.offer(new Job(req, effect))) return false
-    } else if (!mailbox.offer(req)) {
+      if (!mailbox.offer(new Job(req, effect))) {
+        this.owed -= owes
+        return false
+      }
+    } else if (mailbox.offer(req)) {
+      this.owed += owes
+    } else {
       return false
     }
     this.startWorkers()
@@ -925,8 +970,11 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
         this.enqueue(Codec.encodeHeader("enquire_link_resp", CommandStatus.ESME_ROK, seq))
         return false
       case "unbind":
-        this.enqueue(Codec.encodeHeader("unbind_resp", CommandStatus.ESME_ROK, seq))
+        // No new request from here on (UNBOUND); the ones taken are answered first, then the
+        // unbind (by the supervisor): a peer that unbinds without waiting loses no answer.
         this.setState("UNBOUND")
+        if (this.owed === 0) this.enqueue(Codec.encodeHeader("unbind_resp", CommandStatus.ESME_ROK, seq))
+        else this.peerUnbind = seq
         this.requestClose("PeerUnbound", false)
         return true
       default:
@@ -1273,6 +1321,10 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     const self = this
     return Effect.gen(function*() {
       if (self.graceful) yield* Effect.raceFirst(self.gracefulPart(), Deferred.await(self.hardStop!))
+      if (self.peerUnbind !== undefined && !self.socketGone) {
+        yield* Effect.ignore(Effect.timeout(self.awaitAnswered(), Duration.millis(self.settings.drainTimeout)))
+        self.enqueue(Codec.encodeHeader("unbind_resp", CommandStatus.ESME_ROK, self.peerUnbind))
+      }
       if (!self.socketGone) {
         yield* Effect.ignore(Effect.timeout(self.flushed(), Duration.millis(self.settings.drainTimeout)))
       }
