@@ -8,6 +8,9 @@
  * - `delivery_queue`: receipts and MO messages waiting for a customer's `deliver_sm_resp`.
  * - partial indexes for the start-up recovery (messages en route, receipts never queued).
  *
+ * On PostgreSQL the whole run holds an advisory lock (`LOCK_KEY`): gateways started together
+ * on one fresh database migrate it one after the other instead of racing to create the tables.
+ *
  * @since 0.1.0
  */
 import * as Migrator from "@effect/sql/Migrator"
@@ -128,8 +131,86 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
  */
 export const TABLE = "gateway_migrations"
 
+/** FNV-1a, 64 bits, of the UTF-8 octets; as a signed 64-bit integer, PostgreSQL's `bigint`. */
+const fnv1a64 = (text: string): bigint => {
+  let hash = 0xcbf29ce484222325n
+  for (const octet of new TextEncoder().encode(text)) {
+    hash = BigInt.asUintN(64, (hash ^ BigInt(octet)) * 0x100000001b3n)
+  }
+  return BigInt.asIntN(64, hash)
+}
+
 /**
- * Runs the migrations not yet applied; the ids and names of those it ran.
+ * The key of the PostgreSQL advisory lock held while migrating: FNV-1a (64 bits) of `TABLE`,
+ * so that every gateway on a database takes the same one, and only for this table.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const LOCK_KEY: bigint = fnv1a64(TABLE)
+
+/**
+ * Runs `self` holding the session-level advisory lock `LOCK_KEY`, and on one connection.
+ *
+ * The Migrator takes no lock of its own before it creates its table (`select ...::regclass`,
+ * then `CREATE TABLE` should that fail): two gateways on a fresh database both create it, and
+ * one fails. So the lock is held around the whole Migrator run:
+ *
+ * - a session lock on a reserved connection (`sql.reserve`), not `pg_advisory_xact_lock` in a
+ *   transaction: the Migrator creates its table outside of any transaction, and its
+ *   `::regclass` probe, failing as it does on a fresh database, would abort a transaction
+ *   around it; and an xact lock taken in a transaction of its own ends with that transaction.
+ * - the Migrator's statements run on that same connection (`TransactionConnection` at depth -1:
+ *   its own `withTransaction` then begins, at depth 0, a real transaction there rather than a
+ *   savepoint): a pool of one connection does not wait on itself, and lock, migrations and
+ *   unlock are one session.
+ * - the unlock is a finalizer, registered before the lock is asked for: it runs whether the
+ *   migrations succeed, fail or die, or the wait is interrupted (after the driver cancels the
+ *   waiting statement, unlocking a lock not held only warns). Then the connection goes back
+ *   to the pool with no lock on it.
+ */
+const exclusive = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, E | SqlError, R | SqlClient.SqlClient> =>
+  Effect.scoped(Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const connection = yield* sql.reserve
+    const onConnection = Effect.provideService(SqlClient.TransactionConnection, [connection, -1])
+    yield* Effect.addFinalizer(() =>
+      onConnection(sql`SELECT pg_advisory_unlock(${LOCK_KEY})`).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("cannot release the migration lock", cause))
+      )
+    )
+    yield* onConnection(sql`SELECT pg_advisory_lock(${LOCK_KEY})`)
+    return yield* onConnection(self)
+  }))
+
+/**
+ * Runs those of `record`'s migrations (by `id_name`) not yet applied, recorded in `TABLE`; the ids
+ * and names of those it ran. On PostgreSQL under the advisory lock `LOCK_KEY`, so that
+ * gateways starting together on one database migrate it one after the other; on SQLite as
+ * they are (one file, and one writer at a time).
+ *
+ * @since 0.1.0
+ * @category migrations
+ */
+export const migrate = (
+  record: Record<string, Effect.Effect<void, SqlError, SqlClient.SqlClient>>
+): Effect.Effect<
+  ReadonlyArray<readonly [id: number, name: string]>,
+  Migrator.MigrationError | SqlError,
+  SqlClient.SqlClient
+> => {
+  const migrator = Migrator.make({})({ loader: Migrator.fromRecord(record), table: TABLE })
+  return Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql.onDialectOrElse({
+      pg: () => exclusive(migrator),
+      orElse: () => migrator
+    }))
+}
+
+/**
+ * Runs the gateway's migrations not yet applied; the ids and names of those it ran.
  *
  * @since 0.1.0
  * @category migrations
@@ -138,7 +219,7 @@ export const run: Effect.Effect<
   ReadonlyArray<readonly [id: number, name: string]>,
   Migrator.MigrationError | SqlError,
   SqlClient.SqlClient
-> = Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: TABLE })
+> = migrate(migrations)
 
 /**
  * The database, migrated: the stores depend on this service so that their tables exist.
