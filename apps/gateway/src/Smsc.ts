@@ -7,14 +7,15 @@
  *   bind counts against the account's `maxSessions` until its session ends.
  * - submit_sm, data_sm and submit_multi go through `Submissions` and are answered with the
  *   message id (submit_multi with its unsuccess_sme list), or the refusal's status; when the
- *   simulator drops the response on purpose, nothing is answered. A submit_sm takes a fast
- *   path (`Submissions.unsafeSubmit`): the handler answers `noResponse` at once and the
- *   submit_sm_resp is sent once the message is committed and with its connector, by one
+ *   simulator drops the response on purpose, nothing is answered. submit_sm and data_sm take
+ *   a fast path (`Submissions.unsafeSubmit`): the handler answers `answerLater` at once and
+ *   the response is sent once the message is committed and with its connector, by one
  *   responder fiber for all responses ready — no handler fiber waits per message (that wait
  *   cost more than the rest of the submit). Up to 512 per session; beyond, and for a message
  *   scheduled for later, the handler waits as it does for the other requests (the session's
  *   `handlerConcurrency` then holds back a peer that sends faster than the store commits). On
- *   close, the fast path's submits are answered before the server closes.
+ *   close, the fast path's submits are answered before the server closes, and an ESME that
+ *   unbinds gets them before its unbind_resp (they are owed to it).
  * - query_sm is answered from the store (final_date, message_state, error_code; unknown →
  *   ESME_RQUERYFAIL), cancel_sm and replace_sm act on scheduled messages not yet sent
  *   (ESME_RCANCELFAIL / ESME_RREPLACEFAIL otherwise).
@@ -44,7 +45,7 @@ import * as Scope from "effect/Scope"
 import { Accounts } from "./Accounts.js"
 import { GatewayConfig } from "./GatewayConfig.js"
 import type { Message } from "./MessageStore.js"
-import { Submissions } from "./Submissions.js"
+import { fromDataSm, Submissions } from "./Submissions.js"
 
 /**
  * @since 0.1.0
@@ -148,7 +149,7 @@ export const make = (options?: Options) =>
     // `handlerConcurrency` holds back a peer that sends faster than the store commits.
     const pendingBySession = new Map<string, number>()
     let pendingTotal = 0
-    const responses: Array<readonly [Session.Session, Pdu.SubmitSmResp]> = []
+    const responses: Array<readonly [Session.Session, Pdu.SubmitSmResp | Pdu.DataSmResp]> = []
     let wakeResponder: (() => void) | undefined
     let whenIdle: (() => void) | undefined
     const checkIdle = () => {
@@ -164,7 +165,7 @@ export const make = (options?: Options) =>
       if (pending === 0) pendingBySession.delete(sessionId)
       else pendingBySession.set(sessionId, pending)
     }
-    const respond = (session: Session.Session, response: Pdu.SubmitSmResp) => {
+    const respond = (session: Session.Session, response: Pdu.SubmitSmResp | Pdu.DataSmResp) => {
       responses.push([session, response])
       if (wakeResponder !== undefined) {
         const wake = wakeResponder
@@ -187,7 +188,21 @@ export const make = (options?: Options) =>
     }))
     // Owed: a peer that unbinds without waiting still gets these answers before its unbind_resp.
     const answerLater = Effect.succeed(Session.answerLater)
-    const fastSubmit = (pdu: Pdu.SubmitSm, context: SmppServer.RequestContext) => {
+    /** The response to a `kind` request: submit_sm_resp and data_sm_resp carry the same fields. */
+    const responseOf = <K extends "submit_sm" | "data_sm">(
+      kind: K,
+      fields: { readonly sequenceNumber?: number; readonly commandStatus?: number; readonly messageId?: string }
+    ) =>
+      Pdu.make(kind === "submit_sm" ? "submit_sm_resp" : "data_sm_resp", fields) as Pdu.PduOf<Session.ResponseNames[K]>
+    /**
+     * `pdu` (a submit_sm, or the one a data_sm stands for) on the fast path, answered with the
+     * `kind`'s response; undefined when it takes the handler path.
+     */
+    const fastSubmit = <K extends "submit_sm" | "data_sm">(
+      pdu: Pdu.SubmitSm,
+      context: SmppServer.RequestContext,
+      kind: K
+    ): Effect.Effect<SmppServer.HandlerResult<K>> | undefined => {
       const sessionId = context.sessionId
       const pending = pendingBySession.get(sessionId) ?? 0
       if (pending >= FAST_PENDING) return undefined
@@ -199,17 +214,17 @@ export const make = (options?: Options) =>
         settle(sessionId)
         if (exit._tag === "Success") {
           if (exit.value.dropResponse) return checkIdle()
-          return respond(session, Pdu.make("submit_sm_resp", { sequenceNumber, messageId: exit.value.message.id }))
+          return respond(session, responseOf(kind, { sequenceNumber, messageId: exit.value.message.id }))
         }
         const failure = Cause.failureOption(exit.cause)
         const commandStatus = Option.isSome(failure) ? failure.value.status : CommandStatus.ESME_RSYSERR
-        respond(session, Pdu.make("submit_sm_resp", { sequenceNumber, commandStatus }))
+        respond(session, responseOf(kind, { sequenceNumber, commandStatus }))
       })
       if (decided === true) return answerLater
       settle(sessionId)
       if (decided === false) return undefined
       return Exit.isSuccess(decided)
-        ? Effect.succeed(Pdu.make("submit_sm_resp", { messageId: decided.value.message.id }))
+        ? Effect.succeed(responseOf(kind, { messageId: decided.value.message.id }))
         : Exit.match(decided, {
           onFailure: (cause) => {
             const failure = Cause.failureOption(cause)
@@ -221,7 +236,7 @@ export const make = (options?: Options) =>
 
     const handlers: SmppServer.Handlers = {
       submit_sm: (pdu, context) =>
-        fastSubmit(pdu, context) ?? Effect.match(submissions.submit(context.systemId, pdu), {
+        fastSubmit(pdu, context, "submit_sm") ?? Effect.match(submissions.submit(context.systemId, pdu), {
           onFailure: (error) => error.status,
           onSuccess: (submitted) =>
             submitted.dropResponse
@@ -229,7 +244,7 @@ export const make = (options?: Options) =>
               : Pdu.make("submit_sm_resp", { messageId: submitted.message.id })
         }),
       data_sm: (pdu, context) =>
-        Effect.match(submissions.submitData(context.systemId, pdu), {
+        fastSubmit(fromDataSm(pdu), context, "data_sm") ?? Effect.match(submissions.submitData(context.systemId, pdu), {
           onFailure: (error) => error.status,
           onSuccess: (submitted) =>
             submitted.dropResponse
