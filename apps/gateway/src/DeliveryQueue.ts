@@ -208,7 +208,8 @@ export interface Options {
   readonly batchSize?: number | undefined
   /**
    * Wait for more writes after the first of a batch. Default none; the service's `Default`
-   * waits 10 ms: acks arrive one response at a time, and each commit is an fsync.
+   * waits `delivery.commitWindow` (10 ms): acks arrive one response at a time, and each
+   * commit is an fsync.
    */
   readonly batchWindow?: Duration.DurationInput | undefined
   /**
@@ -703,14 +704,16 @@ export type Service = Effect.Effect.Success<ReturnType<typeof make>>
  */
 export class DeliveryQueue extends Effect.Service<DeliveryQueue>()("@effect-smpp/gateway/DeliveryQueue", {
   scoped: Effect.gen(function*() {
-    const { delivery } = yield* GatewayConfig
+    const { delivery, store } = yield* GatewayConfig
     return yield* make({
       ttl: delivery.ttl,
       retry: Resend.deliveryPolicy({ base: delivery.retryBase, factor: delivery.retryFactor, cap: delivery.retryCap }),
       lease: delivery.lease,
       sweepInterval: delivery.sweepInterval,
       batchSize: delivery.batchSize,
-      batchWindow: Duration.millis(10)
+      batchWindow: delivery.commitWindow,
+      // a PostgreSQL store may be shared by several gateways (see `DeliverySettings`)
+      releaseLeasesOnStart: delivery.releaseLeasesOnStart ?? store.url === undefined
     })
   }),
   dependencies: [Migrations.Default, GatewayConfig.Default]

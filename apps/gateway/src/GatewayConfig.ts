@@ -271,6 +271,12 @@ export type StoreSettings = typeof StoreSettings.Type
  * after `retryBase`, growing by `retryFactor` up to `retryCap` (jittered ±20%); an item
  * not delivered within `ttl` is dropped. `lease` is how long a taken item stays invisible
  * to other takers before it is due again; `sweepInterval` how often expired items are swept.
+ * `commitWindow` (default 10 ms) is how long a queue write waits for more to commit with it
+ * (acknowledgements arrive one at a time, and each commit is an fsync).
+ * `releaseLeasesOnStart`: on start, make the items leased when the gateway stopped due at
+ * once. Default: on with SQLite (one gateway per file), off with PostgreSQL, where several
+ * gateways may share the store and one starting must not take the others' deliveries in
+ * flight (a crashed gateway's leases then expire after `lease`).
  *
  * @since 0.1.0
  * @category schemas
@@ -282,7 +288,9 @@ export const DeliverySettings = Schema.Struct({
   retryCap: withDefault(DurationValue, () => Duration.seconds(60)),
   lease: withDefault(DurationValue, () => Duration.minutes(2)),
   sweepInterval: withDefault(DurationValue, () => Duration.minutes(1)),
-  batchSize: withDefault(PositiveInt, () => 1000)
+  batchSize: withDefault(PositiveInt, () => 1000),
+  commitWindow: withDefault(DurationValue, () => Duration.millis(10)),
+  releaseLeasesOnStart: Schema.optionalWith(Schema.Boolean, { exact: true })
 })
 
 /**

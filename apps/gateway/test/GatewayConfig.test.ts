@@ -35,6 +35,9 @@ describe("GatewayConfig", () => {
     assert.deepStrictEqual(d.accounts[0].bindKinds, ["transmitter", "receiver", "transceiver"])
     assert.strictEqual(d.simulator.defaultOutcome, "DELIVRD")
     assert.strictEqual(Duration.toMillis(d.delivery.ttl), 48 * 3600_000)
+    assert.strictEqual(Duration.toMillis(d.delivery.commitWindow), 10)
+    // undefined: decided by the store (on with SQLite, off with PostgreSQL)
+    assert.strictEqual(d.delivery.releaseLeasesOnStart, undefined)
     assert.strictEqual(d.http.adminToken, undefined)
     assert.strictEqual(d.store.url, undefined)
     assert.strictEqual(d.store.maxConnections, 10)
@@ -71,7 +74,7 @@ describe("GatewayConfig", () => {
   it("decodes durations, status names and rules", () => {
     const settings = Either.getOrThrow(GatewayConfig.decode({
       routes: [{ prefix: "49", connector: "upstream-de" }],
-      delivery: { ttl: "2 hours", retryBase: 500 },
+      delivery: { ttl: "2 hours", retryBase: 500, commitWindow: "25 millis", releaseLeasesOnStart: true },
       simulator: {
         rules: [{ prefix: "4915", percent: 30, outcome: "UNDELIV", delay: "3 seconds", errorCode: 11 }],
         submitErrors: [{ percent: 5, status: "ESME_RSUBMITFAIL" }, { percent: 1, status: 0x400 }]
@@ -79,6 +82,8 @@ describe("GatewayConfig", () => {
     }))
     assert.strictEqual(Duration.toMillis(settings.delivery.ttl), 7_200_000)
     assert.strictEqual(Duration.toMillis(settings.delivery.retryBase), 500)
+    assert.strictEqual(Duration.toMillis(settings.delivery.commitWindow), 25)
+    assert.strictEqual(settings.delivery.releaseLeasesOnStart, true)
     assert.strictEqual(settings.simulator.rules[0].outcome, "UNDELIV")
     assert.strictEqual(Duration.toMillis(settings.simulator.rules[0].delay!), 3000)
     assert.strictEqual(settings.simulator.submitErrors[0].status, CommandStatus.ESME_RSUBMITFAIL)

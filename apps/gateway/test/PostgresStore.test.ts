@@ -359,6 +359,40 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Post
         assert.isTrue(retaken.every((item) => item.attempts === 2))
       })).pipe(Effect.provide(quiet)))
 
+  it.scoped("DeliveryQueue from the config: on PostgreSQL a starting gateway leaves the leases of others alone", () =>
+    withDatabase((url) =>
+      Effect.gen(function*() {
+        const config = (delivery?: Partial<GatewayConfig.DeliverySettings>) =>
+          GatewayConfig.layer({
+            ...GatewayConfig.defaults,
+            store: { ...GatewayConfig.defaults.store, url },
+            delivery: { ...GatewayConfig.defaults.delivery, ...delivery }
+          })
+        /** A gateway's queue (the service, built as the gateway builds it), for the Scope. */
+        const start = (delivery?: Partial<GatewayConfig.DeliverySettings>) =>
+          Effect.map(
+            Layer.build(
+              DeliveryQueue.DeliveryQueue.DefaultWithoutDependencies.pipe(
+                Layer.provide(Migrations.Migrations.Default),
+                Layer.provide(config(delivery)),
+                Layer.provide(sqlLayer(url))
+              )
+            ),
+            Context.get(DeliveryQueue.DeliveryQueue)
+          )
+        const running = yield* start()
+        yield* running.enqueueAll(
+          Array.from({ length: 10 }, (_, i) => ({ account: "acme", kind: "mo" as const, pdu: { sourceAddr: `49${i}` } }))
+        )
+        assert.strictEqual((yield* running.take("acme", { limit: 10 })).length, 10)
+        // another gateway starts on the same database: the deliveries in flight stay leased
+        const second = yield* start()
+        assert.deepStrictEqual(yield* second.take("acme", { limit: 10 }), [])
+        // unless told to release them (one gateway per store)
+        const releasing = yield* start({ releaseLeasesOnStart: true })
+        assert.strictEqual((yield* releasing.take("acme", { limit: 10 })).length, 10)
+      })).pipe(Effect.provide(quiet)))
+
   it.scoped("the gateway on PostgreSQL: submit_sm, receipt, a refused submit, and a restart that resubmits", () =>
     Effect.gen(function*() {
       const url = yield* Effect.flatMap(Postgres, (pg) => pg.database)
