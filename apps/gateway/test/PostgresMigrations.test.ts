@@ -11,7 +11,6 @@
 import { assert, layer } from "@effect/vitest"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -21,27 +20,10 @@ import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
-import { randomBytes } from "node:crypto"
 import * as Database from "../src/Database.js"
 import * as Migrations from "../src/Migrations.js"
 import * as PgServer from "./fixtures/postgres.js"
 
-const USER = "gateway"
-const PASSWORD = Redacted.make(randomBytes(9).toString("base64url"))
-
-class Postgres extends Context.Tag("test/Postgres")<Postgres, {
-  /** A new, empty database; its URL. */
-  readonly database: Effect.Effect<Redacted.Redacted<string>>
-}>() {}
-
-const PostgresLive = Layer.scoped(
-  Postgres,
-  Effect.gen(function*() {
-    const server = yield* Effect.orDie(PgServer.start({ user: USER, password: PASSWORD }))
-    let databases = 0
-    return { database: Effect.suspend(() => Effect.orDie(server.createDatabase(`migrations_${++databases}`))) }
-  })
-)
 
 const quiet = Logger.minimumLogLevel(LogLevel.None)
 
@@ -93,10 +75,10 @@ const assertMigratedOnce = Effect.gen(function*() {
 const GATEWAYS = 4
 const ROUNDS = 5
 
-layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Migrations on PostgreSQL", (it) => {
+layer(PgServer.layer("migrations"), { timeout: "100 seconds", excludeTestServices: true })("Migrations on PostgreSQL", (it) => {
   it.effect(`${GATEWAYS} gateways migrating one fresh database at once: each migration runs once (${ROUNDS} rounds)`, () =>
     Effect.gen(function*() {
-      const { database } = yield* Postgres
+      const { database } = yield* PgServer.Postgres
       for (let round = 0; round < ROUNDS; round++) {
         const url = yield* database
         const together = yield* barrier(GATEWAYS)
@@ -115,7 +97,7 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Migr
 
   it.effect("the lock is held, with its fixed key, by the connection that runs the migrations", () =>
     Effect.gen(function*() {
-      const url = yield* Effect.flatMap(Postgres, (pg) => pg.database)
+      const url = yield* Effect.flatMap(PgServer.Postgres, (pg) => pg.database)
       const seen = yield* Ref.make<ReadonlyArray<unknown>>([])
       const probe = Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
@@ -134,7 +116,7 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Migr
 
   it.effect("a failing migration rolls back and releases the lock; the next gateway migrates", () =>
     Effect.gen(function*() {
-      const url = yield* Effect.flatMap(Postgres, (pg) => pg.database)
+      const url = yield* Effect.flatMap(PgServer.Postgres, (pg) => pg.database)
       const failing = {
         "1_ok": Effect.flatMap(SqlClient.SqlClient, (sql) => sql`CREATE TABLE probe_ok (id INTEGER)`),
         "2_boom": Effect.fail(new SqlError({ cause: "boom", message: "boom" }))
@@ -160,7 +142,7 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Migr
 
   it.effect("a gateway waiting for the lock can be interrupted, and leaves no lock behind", () =>
     Effect.gen(function*() {
-      const url = yield* Effect.flatMap(Postgres, (pg) => pg.database)
+      const url = yield* Effect.flatMap(PgServer.Postgres, (pg) => pg.database)
       const locksOf = advisoryLocks.pipe(Effect.provide(gateway(url, 1)))
       // another gateway holds the lock (as if migrating) on its pool's only connection
       yield* Effect.scoped(Effect.gen(function*() {

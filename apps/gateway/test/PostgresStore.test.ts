@@ -24,7 +24,6 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
-import { randomBytes } from "node:crypto"
 import * as Database from "../src/Database.js"
 import * as DeliveryQueue from "../src/DeliveryQueue.js"
 import * as Gateway from "../src/Gateway.js"
@@ -38,24 +37,6 @@ import * as PgServer from "./fixtures/postgres.js"
 // ---------------------------------------------------------------------------
 // the server
 
-const USER = "gateway"
-const PASSWORD = Redacted.make(randomBytes(9).toString("base64url"))
-
-class Postgres extends Context.Tag("test/Postgres")<Postgres, {
-  /** A new, empty database; its URL. */
-  readonly database: Effect.Effect<Redacted.Redacted<string>>
-}>() {}
-
-const PostgresLive = Layer.scoped(
-  Postgres,
-  Effect.gen(function*() {
-    const server = yield* Effect.orDie(PgServer.start({ user: USER, password: PASSWORD }))
-    let databases = 0
-    return {
-      database: Effect.suspend(() => Effect.orDie(server.createDatabase(`gateway_${++databases}`)))
-    }
-  })
-)
 
 // ---------------------------------------------------------------------------
 // helpers
@@ -68,7 +49,7 @@ const sqlLayer = (url: Redacted.Redacted<string>) =>
 
 /** Runs `f` on a new database of the server (the stores it makes close before the pool). */
 const withDatabase = <A, E, R>(f: (url: Redacted.Redacted<string>) => Effect.Effect<A, E, R>) =>
-  Effect.flatMap(Postgres, ({ database }) =>
+  Effect.flatMap(PgServer.Postgres, ({ database }) =>
     Effect.flatMap(database, (url) => Effect.scoped(f(url)).pipe(Effect.provide(sqlLayer(url)))))
 
 // binary body bytes (NUL, 0xfe, 0xff) so bytea round trips are exercised
@@ -96,7 +77,7 @@ const quiet = Logger.minimumLogLevel(LogLevel.None)
 
 // ---------------------------------------------------------------------------
 
-layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("PostgreSQL store", (it) => {
+layer(PgServer.layer("gateway"), { timeout: "100 seconds", excludeTestServices: true })("PostgreSQL store", (it) => {
   it.effect("migrations create the tables with PostgreSQL types, once", () =>
     withDatabase(() =>
       Effect.gen(function*() {
@@ -395,7 +376,7 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Post
 
   it.scoped("the gateway on PostgreSQL: submit_sm, receipt, a refused submit, and a restart that resubmits", () =>
     Effect.gen(function*() {
-      const url = yield* Effect.flatMap(Postgres, (pg) => pg.database)
+      const url = yield* Effect.flatMap(PgServer.Postgres, (pg) => pg.database)
       const settingsWith = (simulator: Record<string, unknown>) =>
         Either.getOrThrow(GatewayConfig.decode({
           smpp: { host: "127.0.0.1", port: 0 },
@@ -456,7 +437,7 @@ layer(PostgresLive, { timeout: "100 seconds", excludeTestServices: true })("Post
 
   it.scoped("the gateway on PostgreSQL under load: every receipt of 1000 concurrent submits delivered and acknowledged", () =>
     Effect.gen(function*() {
-      const url = yield* Effect.flatMap(Postgres, (pg) => pg.database)
+      const url = yield* Effect.flatMap(PgServer.Postgres, (pg) => pg.database)
       const settings = Either.getOrThrow(GatewayConfig.decode({
         smpp: { host: "127.0.0.1", port: 0 },
         http: { host: "127.0.0.1", port: 0 },
