@@ -10,9 +10,12 @@
  * `command` is the specification's name; the header and body fields follow under their
  * camelCase names in wire order; octet strings (short_message, octet TLVs, unknown TLVs)
  * are lowercase hex; `tlvs` is left out when there are none, and keeps the wire order of
- * the TLVs so that a PDU re-encodes byte for byte. Reading is lenient where it costs
+ * the TLVs so that a PDU re-encodes byte for byte. The TLVs that may occur more than once
+ * (callbackNum, callbackNumPresInd, callbackNumAtag) are JSON arrays
+ * (`"callbackNum": ["01010131", "01010132"]`). Reading is lenient where it costs
  * nothing: fields left out take the defaults of the PDU's `make`, `commandStatus` may be
- * a name (`"ESME_RTHROTTLED"`), hex may be in either case.
+ * a name (`"ESME_RTHROTTLED"`), hex may be in either case, and a lone value of a
+ * repeatable TLV is read as a list of one.
  *
  * @since 0.1.0
  */
@@ -146,6 +149,8 @@ const octetTlvs = new Set(
   (Object.keys(Tlv.definitions) as Array<Tlv.TlvName>).filter((name) => Tlv.definitions[name].kind === "octets")
 )
 
+const repeatable: ReadonlySet<string> = Tlv.repeatableNames
+
 const unknownTag = /^0x[0-9a-fA-F]{4}$/
 
 // ---------------------------------------------------------------------------
@@ -237,22 +242,48 @@ const readTlvs = (
     if (key in tlvs) {
       return Either.left(invalid(command, `tlvs.${name}`, "the TLV appears twice"))
     }
-    if (!known || octetTlvs.has(key as Tlv.TlvName)) {
-      if (typeof value !== "string") return Either.left(invalid(command, `tlvs.${name}`, "must be a hex string"))
-      const bytes = parseHex(value)
-      if (typeof bytes === "string") return Either.left(badHex(command, `tlvs.${name}`, bytes))
-      const def = Tlv.definitions[key as Tlv.TlvName] as Tlv.TlvKind | undefined
-      const [min, max] = def?.kind === "octets" ? [def.min, def.max] : [0, 0xffff]
-      if (bytes.length < min || bytes.length > max) {
-        return Either.left(invalid(command, `tlvs.${name}`, `must be ${min}–${max} octets, got ${bytes.length}`))
+    if (known && repeatable.has(key)) {
+      // A list; a lone value is taken as a list of one.
+      const list: ReadonlyArray<unknown> = Array.isArray(value) ? value : [value]
+      if (!octetTlvs.has(key as Tlv.TlvName)) {
+        tlvs[key] = list
+      } else {
+        const values: Array<Uint8Array> = []
+        for (let i = 0; i < list.length; i++) {
+          const bytes = readOctets(command, key, Array.isArray(value) ? `tlvs.${name}[${i}]` : `tlvs.${name}`, list[i])
+          if (Either.isLeft(bytes)) return Either.left(bytes.left)
+          values.push(bytes.right)
+        }
+        tlvs[key] = values
       }
-      tlvs[key] = bytes
+    } else if (!known || octetTlvs.has(key as Tlv.TlvName)) {
+      const bytes = readOctets(command, key, `tlvs.${name}`, value)
+      if (Either.isLeft(bytes)) return Either.left(bytes.left)
+      tlvs[key] = bytes.right
     } else {
       tlvs[key] = value
     }
     order.push(key)
   }
   return Either.right({ tlvs, order })
+}
+
+/** The octets of an octet TLV (or of one element of a repeatable one) from hex, in its size range. */
+const readOctets = (
+  command: string,
+  key: string,
+  field: string,
+  value: unknown
+): Either.Either<Uint8Array, PduJsonError> => {
+  if (typeof value !== "string") return Either.left(invalid(command, field, "must be a hex string"))
+  const bytes = parseHex(value)
+  if (typeof bytes === "string") return Either.left(badHex(command, field, bytes))
+  const def = Tlv.definitions[key as Tlv.TlvName] as Tlv.TlvKind | undefined
+  const [min, max] = def?.kind === "octets" ? [def.min, def.max] : [0, 0xffff]
+  if (bytes.length < min || bytes.length > max) {
+    return Either.left(invalid(command, field, `must be ${min}–${max} octets, got ${bytes.length}`))
+  }
+  return Either.right(bytes)
 }
 
 /**

@@ -3,8 +3,16 @@
  * Unknown tags are kept raw under their tag in hex (`"0x1403"`), in wire order, so a PDU
  * re-encodes byte for byte.
  *
+ * Three TLVs may occur more than once in a PDU (SMPP 3.4, 5.3.2.36–5.3.2.38: a handset
+ * may be given several call-back numbers): callback_num, callback_num_pres_ind and
+ * callback_num_atag. Each of them is a non-empty list of its values, in wire order, kept
+ * under the place of its first occurrence; the encoder writes a list's elements one after
+ * another there. So a PDU re-encodes byte for byte when the occurrences of each of these
+ * tags are adjacent on the wire (as every encoder we know writes them).
+ *
  * @since 0.1.0
  */
+import * as Arbitrary from "effect/Arbitrary"
 import * as Schema from "effect/Schema"
 
 /**
@@ -30,6 +38,8 @@ const u16 = { kind: "u16" } as const
 const u32 = { kind: "u32" } as const
 const cstring = (max: number) => ({ kind: "cstring", max }) as const
 const octets = (min: number, max: number) => ({ kind: "octets", min, max }) as const
+/** May occur more than once in one PDU: typed as a list of values. */
+const repeatable = { repeatable: true } as const
 
 /**
  * The standard TLVs: name (the spec's, in camelCase), tag and layout.
@@ -63,10 +73,10 @@ export const definitions = {
   sarTotalSegments: { tag: 0x020e, ...u8 },
   sarSegmentSeqnum: { tag: 0x020f, ...u8 },
   scInterfaceVersion: { tag: 0x0210, ...u8 },
-  callbackNumPresInd: { tag: 0x0302, ...u8 },
-  callbackNumAtag: { tag: 0x0303, ...octets(0, 65) },
+  callbackNumPresInd: { tag: 0x0302, ...u8, ...repeatable },
+  callbackNumAtag: { tag: 0x0303, ...octets(0, 65), ...repeatable },
   numberOfMessages: { tag: 0x0304, ...u8 },
-  callbackNum: { tag: 0x0381, ...octets(4, 19) },
+  callbackNum: { tag: 0x0381, ...octets(4, 19), ...repeatable },
   dpfResult: { tag: 0x0420, ...u8 },
   setDpf: { tag: 0x0421, ...u8 },
   msAvailabilityStatus: { tag: 0x0422, ...u8 },
@@ -82,7 +92,7 @@ export const definitions = {
   alertOnMessageDelivery: { tag: 0x130c, kind: "flag" },
   itsReplyType: { tag: 0x1380, ...u8 },
   itsSessionInfo: { tag: 0x1383, ...u16 }
-} as const satisfies Record<string, { readonly tag: number } & TlvKind>
+} as const satisfies Record<string, { readonly tag: number; readonly repeatable?: true } & TlvKind>
 
 /**
  * @since 0.1.0
@@ -91,10 +101,25 @@ export const definitions = {
 export type TlvName = keyof typeof definitions
 
 /**
+ * The TLVs that may occur more than once in a PDU, typed as lists.
+ *
  * @since 0.1.0
  * @category models
  */
-export type TlvDefinition = { readonly name: TlvName; readonly tag: number } & TlvKind
+export type RepeatableTlvName = {
+  readonly [K in TlvName]: (typeof definitions)[K] extends { readonly repeatable: true } ? K : never
+}[TlvName]
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type TlvDefinition = {
+  readonly name: TlvName
+  readonly tag: number
+  /** Whether the TLV may occur more than once (its value is then a list). */
+  readonly repeatable: boolean
+} & TlvKind
 
 /**
  * Every standard TLV, by tag.
@@ -103,7 +128,22 @@ export type TlvDefinition = { readonly name: TlvName; readonly tag: number } & T
  * @category models
  */
 export const byTag: ReadonlyMap<number, TlvDefinition> = new Map(
-  (Object.keys(definitions) as Array<TlvName>).map((name) => [definitions[name].tag, { name, ...definitions[name] }])
+  (Object.keys(definitions) as Array<TlvName>).map((name) => {
+    const def = definitions[name]
+    return [def.tag, { ...def, name, repeatable: "repeatable" in def }]
+  })
+)
+
+/**
+ * The names of the TLVs that may occur more than once (callback_num and its two companions).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const repeatableNames: ReadonlySet<RepeatableTlvName> = new Set(
+  (Object.keys(definitions) as Array<TlvName>).filter((name): name is RepeatableTlvName =>
+    "repeatable" in definitions[name]
+  )
 )
 
 /**
@@ -151,12 +191,28 @@ type ValueOf<K extends TlvKind> = K extends { kind: "u8" | "u16" | "u32" } ? num
   : K extends { kind: "networkErrorCode" } ? { readonly networkType: number; readonly errorCode: number }
   : never
 
+/** A repeatable TLV's value: one or more values (an empty list has no wire form). */
+const listSchema = <A, I>(element: Schema.Schema<A, I>) =>
+  Schema.Array(element).pipe(
+    Schema.minItems(1, {
+      // Property tests: 1–3 occurrences (a left-out TLV stands for none).
+      arbitrary: () => (fc) => fc.array(Arbitrary.make(element), { minLength: 1, maxLength: 3 })
+    })
+  )
+
+type FieldOf<D> = D extends { readonly repeatable: true } ? ReadonlyArray<ValueOf<D & TlvKind>>
+  : ValueOf<D & TlvKind>
+
 type KnownFields = {
-  readonly [K in TlvName]: Schema.optionalWith<Schema.Schema<ValueOf<(typeof definitions)[K]>>, { exact: true }>
+  readonly [K in TlvName]: Schema.optionalWith<Schema.Schema<FieldOf<(typeof definitions)[K]>>, { exact: true }>
 }
 
 const knownFields = Object.fromEntries(
-  (Object.keys(definitions) as Array<TlvName>).map((name) => [name, Schema.optionalWith(valueSchema(definitions[name]), { exact: true })])
+  (Object.keys(definitions) as Array<TlvName>).map((name) => {
+    const def = definitions[name]
+    const value: Schema.Schema.AnyNoContext = valueSchema(def)
+    return [name, Schema.optionalWith("repeatable" in def ? listSchema(value) : value, { exact: true })]
+  })
 ) as unknown as KnownFields
 
 /**

@@ -41,7 +41,7 @@ const nodeNames: Record<string, string> = {
 }
 const nodeName = (name: string): string => nodeNames[name] ?? snakeCase(name)
 
-/** TLVs node-smpp keeps as a list, since SMPP 3.4 lets them appear more than once. */
+/** TLVs kept as a list by node-smpp and by us, since SMPP 3.4 lets them appear more than once. */
 const multiple = new Set(["callbackNum", "callbackNumAtag", "callbackNumPresInd"])
 
 const timeFields = new Set(["scheduleDeliveryTime", "validityPeriod", "finalDate"])
@@ -110,20 +110,18 @@ const tlvView = (name: string, value: unknown, pdu: Fields, decoded: boolean): u
       return decoded
         ? nodeMessage(value as Uint8Array, pdu, ((pdu.shortMessage as Uint8Array | undefined)?.length ?? 0) > 0)
         : octets(value as Uint8Array)
-    case "callbackNum": {
-      const b = value as Uint8Array
-      return [
+    case "callbackNum":
+      return (value as ReadonlyArray<Uint8Array>).map((b) =>
         decoded
           ? { digit_mode: b[0], ton: b[1], npi: b[2], number: nodeAscii(Buffer.from(b.subarray(3)).toString("latin1")) }
           : octets(b)
-      ]
-    }
-    case "callbackNumAtag": {
-      const b = value as Uint8Array
-      return [decoded ? { encoding: b[0], display: octets(b.subarray(1)) } : octets(b)]
-    }
+      )
+    case "callbackNumAtag":
+      return (value as ReadonlyArray<Uint8Array>).map((b) =>
+        decoded ? { encoding: b[0], display: octets(b.subarray(1)) } : octets(b)
+      )
   }
-  if (multiple.has(name)) return [value]
+  if (multiple.has(name)) return value // a list on both sides
   if (value instanceof Uint8Array) return octets(value)
   if (typeof value === "string") return decoded ? nodeAscii(value) : value
   return value

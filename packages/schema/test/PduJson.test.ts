@@ -40,7 +40,7 @@ describe("PduJson", () => {
       sequenceNumber: 7,
       destinationAddr: "491701234567",
       shortMessage: new Uint8Array([0xca, 0xfe]),
-      tlvs: { "0x1400": new Uint8Array([0xab, 0xcd]), sarMsgRefNum: 42, callbackNum: new Uint8Array([1, 2, 3, 0xff]) }
+      tlvs: { "0x1400": new Uint8Array([0xab, 0xcd]), sarMsgRefNum: 42, callbackNum: [new Uint8Array([1, 2, 3, 0xff])] }
     })
     const json = PduJson.toJson(pdu)
     assert.deepStrictEqual(Object.keys(json), [
@@ -53,7 +53,7 @@ describe("PduJson", () => {
     assert.strictEqual(json.command, "submit_sm")
     assert.strictEqual(json.shortMessage, "cafe")
     assert.strictEqual(json.destinationAddr, "491701234567")
-    assert.deepStrictEqual(json.tlvs, { "0x1400": "abcd", sarMsgRefNum: 42, callbackNum: "010203ff" })
+    assert.deepStrictEqual(json.tlvs, { "0x1400": "abcd", sarMsgRefNum: 42, callbackNum: ["010203ff"] })
     assert.deepStrictEqual(Object.keys(json.tlvs as object), Object.keys(pdu.tlvs))
   })
 

@@ -291,9 +291,17 @@ const decodeTlvs = (c: Cursor): Record<string, unknown> => {
       throw badTlv(S.ESME_RINVOPTPARSTREAM, Tlv.byTag.get(tag)?.name ?? Tlv.unknownKey(tag), "the TLV runs past the end")
     }
     const def = Tlv.byTag.get(tag)
-    const key = def === undefined ? Tlv.unknownKey(tag) : def.name
-    if (key in tlvs) throw badTlv(S.ESME_RINVOPTPARSTREAM, key, "the TLV appears twice")
-    tlvs[key] = def === undefined ? Slab.copy(buf, c.pos, c.pos + len) : decodeTlvValue(c, def, len)
+    if (def !== undefined && def.repeatable) {
+      // callback_num & co.: every occurrence, in wire order, in one list kept where the first one was.
+      const value = decodeTlvValue(c, def, len)
+      const list = tlvs[def.name] as Array<unknown> | undefined
+      if (list === undefined) tlvs[def.name] = [value]
+      else list.push(value)
+    } else {
+      const key = def === undefined ? Tlv.unknownKey(tag) : def.name
+      if (key in tlvs) throw badTlv(S.ESME_RINVOPTPARSTREAM, key, "the TLV appears twice")
+      tlvs[key] = def === undefined ? Slab.copy(buf, c.pos, c.pos + len) : decodeTlvValue(c, def, len)
+    }
     c.pos += len
   }
   return tlvs
@@ -301,11 +309,13 @@ const decodeTlvs = (c: Cursor): Record<string, unknown> => {
 
 const unknownTag = /^0x[0-9a-f]{4}$/
 
+type Definition = { readonly tag: number; readonly repeatable?: true } & Tlv.TlvKind
+
 const encodeTlvs = (w: ByteWriter, tlvs: Record<string, unknown>): void => {
   for (const key in tlvs) {
-    const v = tlvs[key]
+    let v = tlvs[key]
     if (v === undefined) continue
-    const def = (Tlv.definitions as Record<string, { readonly tag: number } & Tlv.TlvKind>)[key]
+    const def = (Tlv.definitions as Record<string, Definition>)[key]
     if (def === undefined) {
       if (!unknownTag.test(key)) throw new Refuse(key, "is not a TLV of SMPP 3.4 nor a tag like 0x1400")
       if (!(v instanceof Uint8Array) || v.length > 0xffff) throw new Refuse(key, "must be at most 65535 octets")
@@ -318,45 +328,58 @@ const encodeTlvs = (w: ByteWriter, tlvs: Record<string, unknown>): void => {
       w.bytes(v)
       continue
     }
-    w.u16(def.tag)
-    switch (def.kind) {
-      case "u8":
-        w.u16(1)
-        w.u8(checkU8(key, v))
-        break
-      case "u16":
-        if (((v as number) & 0xffff) !== v) throw new Refuse(key, "must be an integer 0–65535")
-        w.u16(2)
-        w.u16(v as number)
-        break
-      case "u32":
-        w.u16(4)
-        w.u32(checkU32(key, v))
-        break
-      case "flag":
-        if (v !== true) throw new Refuse(key, "must be true")
-        w.u16(0)
-        break
-      case "networkErrorCode": {
-        const { errorCode, networkType } = v as { networkType: number; errorCode: number }
-        if ((errorCode & 0xffff) !== errorCode) throw new Refuse(key, "errorCode must be an integer 0–65535")
-        w.u16(3)
-        w.u8(checkU8(key, networkType))
-        w.u16(errorCode)
-        break
-      }
-      case "octets":
-        if (!(v instanceof Uint8Array) || v.length < def.min || v.length > def.max) {
-          throw new Refuse(key, `must be ${def.min}–${def.max} octets`)
+    // A repeatable TLV is written once per element, in order; `list` stays undefined for the others.
+    let list: ReadonlyArray<unknown> | undefined
+    let i = 0
+    if (def.repeatable === true) {
+      // An empty list would not come back from the wire.
+      if (!Array.isArray(v) || v.length === 0) throw new Refuse(key, "must list one or more values")
+      list = v
+      v = list[0]
+    }
+    for (;;) {
+      w.u16(def.tag)
+      switch (def.kind) {
+        case "u8":
+          w.u16(1)
+          w.u8(checkU8(key, v))
+          break
+        case "u16":
+          if (((v as number) & 0xffff) !== v) throw new Refuse(key, "must be an integer 0–65535")
+          w.u16(2)
+          w.u16(v as number)
+          break
+        case "u32":
+          w.u16(4)
+          w.u32(checkU32(key, v))
+          break
+        case "flag":
+          if (v !== true) throw new Refuse(key, "must be true")
+          w.u16(0)
+          break
+        case "networkErrorCode": {
+          const { errorCode, networkType } = v as { networkType: number; errorCode: number }
+          if ((errorCode & 0xffff) !== errorCode) throw new Refuse(key, "errorCode must be an integer 0–65535")
+          w.u16(3)
+          w.u8(checkU8(key, networkType))
+          w.u16(errorCode)
+          break
         }
-        w.u16(v.length)
-        w.bytes(v)
-        break
-      case "cstring":
-        if (typeof v !== "string") throw new Refuse(key, "must be a string")
-        w.u16(v.length + 1)
-        writeCstring(w, key, v, def.max)
-        break
+        case "octets":
+          if (!(v instanceof Uint8Array) || v.length < def.min || v.length > def.max) {
+            throw new Refuse(key, `must be ${def.min}–${def.max} octets`)
+          }
+          w.u16(v.length)
+          w.bytes(v)
+          break
+        case "cstring":
+          if (typeof v !== "string") throw new Refuse(key, "must be a string")
+          w.u16(v.length + 1)
+          writeCstring(w, key, v, def.max)
+          break
+      }
+      if (list === undefined || ++i === list.length) break
+      v = list[i]
     }
   }
 }
