@@ -21,6 +21,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import * as Net from "node:net"
 import * as Tls from "node:tls"
+import { onNetError } from "./internal/wire.js"
 
 /**
  * A connection ready for a session: the socket, and the peer's address for logs.
@@ -146,9 +147,9 @@ const toSocket = (conn: Net.Socket): Effect.Effect<Socket.Socket> =>
   )
 
 const prepare = (conn: Net.Socket): void => {
-  // Errors surface through the platform socket's reader; this keeps an error between two
-  // reads from being an uncaught exception.
-  conn.on("error", noop)
+  // Keeps an error from being an uncaught exception; once a session runs on the socket, it
+  // ends that session (errors surface through the platform socket's reader too).
+  conn.on("error", onNetError)
   conn.setNoDelay(true)
 }
 

@@ -24,21 +24,30 @@ import type * as SmppServer from "../SmppServer.js"
 import { DeliveryError, OutbindError, ServerEvent } from "../SmppServer.js"
 import * as Transport from "../Transport.js"
 
+/**
+ * A session of the server. Once bound it is also the handlers' `RequestContext` (see
+ * `contextOf`): one object per session rather than two.
+ */
 interface Entry {
-  readonly id: string
+  readonly sessionId: string
   readonly peer: string | undefined
   readonly connectedAt: number
   session: Session.Session | undefined
   systemId: string | undefined
   kind: BindState.BindKind | undefined
   boundAt: number | undefined
-  context: SmppServer.RequestContext | undefined
   /** A bind is being decided, or was accepted: a second one is refused. */
   binding: boolean
   /** Bound and not closed: deliveries may use it. */
   usable: boolean
   readonly hooks: Hooks | undefined
 }
+
+/** The entry as a `RequestContext`, once its bind was accepted (systemId and kind set). */
+const contextOf = (entry: Entry): SmppServer.RequestContext | undefined =>
+  entry.kind !== undefined && entry.systemId !== undefined && entry.session !== undefined
+    ? entry as SmppServer.RequestContext
+    : undefined
 
 interface Hooks {
   readonly outbind?: Pdu.Outbind | undefined
@@ -113,7 +122,7 @@ export const make = <R>(
     const infoOf = (entry: Entry): Effect.Effect<SmppServer.SessionInfo> => {
       const session = entry.session!
       return Effect.map(Effect.zip(session.state, session.stats), ([state, stats]) => ({
-        id: entry.id,
+        id: entry.sessionId,
         peer: entry.peer,
         systemId: entry.systemId,
         kind: entry.kind,
@@ -156,12 +165,12 @@ export const make = <R>(
           addrTon: request.addrTon,
           addrNpi: request.addrNpi,
           addressRange: request.addressRange,
-          sessionId: entry.id,
+          sessionId: entry.sessionId,
           peer: entry.peer
         })
         if (status !== CommandStatus.ESME_ROK) {
           entry.binding = false
-          publish(ServerEvent.BindRefused({ sessionId: entry.id, systemId: request.systemId, status }))
+          publish(ServerEvent.BindRefused({ sessionId: entry.sessionId, systemId: request.systemId, status }))
           yield* Effect.logInfo(`bind of ${request.systemId} refused with 0x${status.toString(16)}`)
           return status
         }
@@ -169,7 +178,6 @@ export const make = <R>(
         entry.systemId = request.systemId
         entry.kind = kind
         entry.boundAt = clock.unsafeCurrentTimeMillis()
-        entry.context = { sessionId: entry.id, systemId: request.systemId, kind, peer: entry.peer, session }
         if (session instanceof internalSession.SessionCore) session.systemId = request.systemId
         // Sent here rather than returned, so that the session is bound when `send` returns and
         // deliveries may use it at once.
@@ -183,7 +191,7 @@ export const make = <R>(
         if (isReceiver(kind)) addReceiver(entry)
         entry.usable = true
         notify()
-        publish(ServerEvent.Bound({ sessionId: entry.id, peer: entry.peer, systemId: request.systemId, kind }))
+        publish(ServerEvent.Bound({ sessionId: entry.sessionId, peer: entry.peer, systemId: request.systemId, kind }))
         yield* Effect.logInfo(`${request.systemId} bound as ${kind}`)
         if (hooks?.onBound !== undefined) yield* Effect.flatMap(infoOf(entry), hooks.onBound)
         return Session.noResponse
@@ -208,8 +216,9 @@ export const make = <R>(
           const handler = handlers[request._tag] as
             | ((request: Session.Inbound, context: SmppServer.RequestContext) => Effect.Effect<Session.HandlerResult, unknown>)
             | undefined
-          if (handler === undefined || entry.context === undefined) return Effect.succeed(CommandStatus.ESME_RINVCMDID)
-          return handler(request, entry.context)
+          const context = contextOf(entry)
+          if (handler === undefined || context === undefined) return Effect.succeed(CommandStatus.ESME_RINVCMDID)
+          return handler(request, context)
         }
         default:
           return Effect.succeed(CommandStatus.ESME_RINVCMDID)
@@ -234,14 +243,13 @@ export const make = <R>(
 
     const attach = (id: string, connection: Transport.Connection, hooks?: Hooks): internalSession.SessionCore => {
       const entry: Entry = {
-        id,
+        sessionId: id,
         peer: connection.peer,
         connectedAt: clock.unsafeCurrentTimeMillis(),
         session: undefined,
         systemId: undefined,
         kind: undefined,
         boundAt: undefined,
-        context: undefined,
         binding: false,
         usable: false,
         hooks
@@ -300,7 +308,7 @@ export const make = <R>(
       const start = roundRobin.get(systemId) ?? 0
       for (let i = 0; i < list.length; i++) {
         const entry = list[(start + i) % list.length]!
-        if (entry.usable && !tried.has(entry.id)) {
+        if (entry.usable && !tried.has(entry.sessionId)) {
           roundRobin.set(systemId, (start + i + 1) % list.length)
           return entry
         }
@@ -354,11 +362,11 @@ export const make = <R>(
                 // That session is going away: no delivery goes to it any more (it leaves the
                 // registry once closed), and another of the account is tried at once.
                 entry.usable = false
-                tried.add(entry.id)
+                tried.add(entry.sessionId)
                 continue
               case "WindowTimeout":
                 // Stuck, not gone: another session this time.
-                tried.add(entry.id)
+                tried.add(entry.sessionId)
                 continue
               case "EncodeError":
                 return yield* new DeliveryError({ reason: "Invalid", systemId, cause: error })
