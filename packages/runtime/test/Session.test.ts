@@ -705,6 +705,36 @@ describe("Session", () => {
         ])
       }))
 
+    it.scoped("graceful close answers the peer's requests first: one with its handler, one answered later", () =>
+      Effect.gen(function*() {
+        const gate = yield* Deferred.make<void>()
+        const { peer, session } = yield* withRawPeer({
+          role: "smsc",
+          handler: (request) =>
+            request._tag !== "submit_sm"
+              ? Effect.succeed(CommandStatus.ESME_ROK)
+              : request.sequenceNumber === 2
+              ? Effect.as(Deferred.await(gate), Pdu.SubmitSmResp.make({ sequenceNumber: 2, messageId: "handled" }))
+              : Effect.succeed(Session.answerLater)
+        })
+        yield* rawBind(peer)
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 2, destinationAddr: "49" }))
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 3, destinationAddr: "49" }))
+        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+        const closing = yield* Effect.fork(session.close)
+        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+        assert.strictEqual(yield* Queue.size(peer.received), 0) // no unbind while two answers are owed
+        yield* Deferred.succeed(gate, undefined)
+        const handled = expectPdu(yield* peer.next, "submit_sm_resp")
+        assert.deepStrictEqual([handled.sequenceNumber, handled.messageId], [2, "handled"])
+        yield* session.send(Pdu.SubmitSmResp.make({ sequenceNumber: 3, messageId: "later" }))
+        const later = expectPdu(yield* peer.next, "submit_sm_resp")
+        assert.deepStrictEqual([later.sequenceNumber, later.messageId], [3, "later"])
+        const unbind = expectPdu(yield* peer.next, "unbind")
+        yield* peer.send(Pdu.UnbindResp.make({ sequenceNumber: unbind.sequenceNumber }))
+        assert.strictEqual((yield* Fiber.join(closing)).reason, "Closed")
+      }))
+
     it.scoped("graceful close waits for the unbind_resp before closing the connection", () =>
       Effect.gen(function*() {
         const { peer, session } = yield* withRawPeer({ role: "esme" })

@@ -765,6 +765,9 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     return Effect.async<void>((resume) => {
       if (this.owed === 0) return resume(Effect.void)
       this.owedWaiter = () => resume(Effect.void)
+      return Effect.sync(() => {
+        this.owedWaiter = undefined
+      })
     })
   }
 
@@ -1303,7 +1306,13 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
   private gracefulPart(): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.failWaiters(this.closing!)
-      const drained = Effect.ignore(Effect.timeout(this.awaitDrained(), Duration.millis(this.settings.drainTimeout)))
+      // Our requests answered, and the peer's: both within the one bound.
+      const drained = Effect.ignore(
+        Effect.timeout(
+          Effect.zip(this.awaitDrained(), this.awaitAnswered(), { concurrent: true }),
+          Duration.millis(this.settings.drainTimeout)
+        )
+      )
       return Effect.zipRight(
         drained,
         Effect.suspend(() =>
