@@ -13,11 +13,9 @@ import * as Gsm7 from "../src/Gsm7.js"
 import type * as Pdu from "../src/Pdu.js"
 import * as SmppTime from "../src/SmppTime.js"
 import * as Tlv from "../src/Tlv.js"
+import { fromHex, toHex } from "./fixtures/hex.js"
 import * as NodeSmpp from "./fixtures/nodeSmpp.js"
 import * as Spec from "./fixtures/spec.js"
-
-const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, "hex"))
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
 
 const decodeOk = (bytes: Uint8Array): Pdu.Pdu => {
   const result = Codec.decode(bytes)

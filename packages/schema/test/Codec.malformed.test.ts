@@ -8,28 +8,13 @@ import { FastCheck } from "effect"
 import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as Codec from "../src/Codec.js"
-import { CommandId, type CommandName } from "../src/CommandId.js"
+import { CommandId } from "../src/CommandId.js"
 import { CommandStatus as S } from "../src/CommandStatus.js"
 import { type DecodeError, type DecodeErrorReason, EncodeError } from "../src/DecodeError.js"
 import * as Pdu from "../src/Pdu.js"
 import * as NodeSmpp from "./fixtures/nodeSmpp.js"
 import * as Spec from "./fixtures/spec.js"
-
-const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, "hex"))
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
-const u16 = (n: number): string => n.toString(16).padStart(4, "0")
-const u32 = (n: number): string => n.toString(16).padStart(8, "0")
-/** Latin-1 text as hex, without a NUL. */
-const text = (s: string): string => Buffer.from(s, "latin1").toString("hex")
-/** A C-Octet String: the text and its NUL. */
-const cstr = (s: string): string => text(s) + "00"
-const tlv = (tag: number, value: string, length = value.length / 2): string => u16(tag) + u16(length) + value
-
-/** A whole PDU with a correct command_length. */
-const frame = (command: CommandName, sequenceNumber: number, ...body: ReadonlyArray<string>): Uint8Array => {
-  const hex = body.join("")
-  return fromHex(u32(16 + hex.length / 2) + u32(CommandId[command]) + u32(0) + u32(sequenceNumber) + hex)
-}
+import { cstr, frame, fromHex, text, tlv, toHex, u32 } from "./fixtures/hex.js"
 
 const SEQ = 0x2a
 

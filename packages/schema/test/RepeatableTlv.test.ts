@@ -10,25 +10,12 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import smpp from "smpp"
 import * as Codec from "../src/Codec.js"
-import { CommandId, type CommandName } from "../src/CommandId.js"
 import { CommandStatus as S } from "../src/CommandStatus.js"
 import type { DecodeError } from "../src/DecodeError.js"
 import * as Pdu from "../src/Pdu.js"
 import * as PduJson from "../src/PduJson.js"
 import * as Tlv from "../src/Tlv.js"
-
-const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex, "hex"))
-const toHex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
-const u16 = (n: number): string => n.toString(16).padStart(4, "0")
-const u32 = (n: number): string => n.toString(16).padStart(8, "0")
-const text = (s: string): string => Buffer.from(s, "latin1").toString("hex")
-const cstr = (s: string): string => text(s) + "00"
-const tlv = (tag: number, value: string): string => u16(tag) + u16(value.length / 2) + value
-
-const frame = (command: CommandName, sequenceNumber: number, ...body: ReadonlyArray<string>): Uint8Array => {
-  const hex = body.join("")
-  return fromHex(u32(16 + hex.length / 2) + u32(CommandId[command]) + u32(0) + u32(sequenceNumber) + hex)
-}
+import { cstr, frame, fromHex, text, tlv, toHex } from "./fixtures/hex.js"
 
 const SEQ = 0x2a
 
