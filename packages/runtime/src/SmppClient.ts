@@ -435,8 +435,8 @@ export interface SmppClient {
    * `request` for hot paths, without an Effect per call: `onDone` gets the outcome as an
    * `Exit`, once. A bound session takes the request at once (no fiber, nothing allocated
    * beyond the request itself); while none is bound it waits as `request` does. No `retry`:
-   * give one to `request`. Measured: at 50,000 submit_sm/s its p99 is about a quarter of
-   * `submitSm`'s, whose caller fiber is resumed through Effect's scheduler for every answer.
+   * give one to `request`. Measured at 50,000 submit_sm/s: p99 1.0–1.9 ms, against 2.6–10 ms
+   * for `submitSm`, whose caller fiber is resumed through Effect's scheduler for every answer.
    */
   readonly unsafeRequest: <Req extends Request>(
     pdu: Req,
