@@ -141,12 +141,14 @@ export const make = (options?: Options) =>
         return CommandStatus.ESME_ROK
       })
 
-    // The submit_sm fast path: the handler answers `answerLater` at once (an Exit: the session
-    // needs no fiber for it) and the submit_sm_resp is sent once the message is committed and
-    // handed to its connector (`Submissions.unsafeSubmit`), by one responder fiber for all the
-    // responses that are ready, instead of a handler fiber waiting per message. Beyond
-    // `FAST_PENDING` waiting on one session, submits take the handler path, whose
-    // `handlerConcurrency` holds back a peer that sends faster than the store commits.
+    // The submit fast path (submit_sm, and data_sm as the submit_sm it stands for): the handler
+    // answers `answerLater` at once (an Exit: the session needs no fiber for it), and the
+    // response is sent once the message is committed and handed to its connector
+    // (`Submissions.unsafeSubmit`), by one responder fiber for all the responses that are
+    // ready, instead of a handler fiber waiting per message. Beyond `FAST_PENDING` waiting on
+    // one session, submits take the handler path, whose `handlerConcurrency` holds back a peer
+    // that sends faster than the store commits. A response the simulator drops stays owed: a
+    // peer's unbind then waits the session's drainTimeout for it.
     const pendingBySession = new Map<string, number>()
     let pendingTotal = 0
     const responses: Array<readonly [Session.Session, Pdu.SubmitSmResp | Pdu.DataSmResp]> = []
