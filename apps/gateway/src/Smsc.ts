@@ -147,8 +147,8 @@ export const make = (options?: Options) =>
     // (`Submissions.unsafeSubmit`), by one responder fiber for all the responses that are
     // ready, instead of a handler fiber waiting per message. Beyond `FAST_PENDING` waiting on
     // one session, submits take the handler path, whose `handlerConcurrency` holds back a peer
-    // that sends faster than the store commits. A response the simulator drops stays owed: a
-    // peer's unbind then waits the session's drainTimeout for it.
+    // that sends faster than the store commits. A response the simulator drops is given up
+    // (`unanswered`): an unbind does not wait for it.
     const pendingBySession = new Map<string, number>()
     let pendingTotal = 0
     const responses: Array<readonly [Session.Session, Pdu.SubmitSmResp | Pdu.DataSmResp]> = []
@@ -215,7 +215,10 @@ export const make = (options?: Options) =>
       const decided = submissions.unsafeSubmit(context.systemId, pdu, (exit) => {
         settle(sessionId)
         if (exit._tag === "Success") {
-          if (exit.value.dropResponse) return checkIdle()
+          if (exit.value.dropResponse) {
+            session.unanswered(sequenceNumber)
+            return checkIdle()
+          }
           return respond(session, responseOf(kind, { sequenceNumber, messageId: exit.value.message.id }))
         }
         const failure = Cause.failureOption(exit.cause)

@@ -274,6 +274,9 @@ describe("Gateway (in process, node-smpp client)", () => {
       )
       assert.isTrue(Option.isNone(answered))
       yield* Esme.until(esme, () => esme.received.some((pdu) => Esme.receiptedId(pdu) !== undefined), "the receipt")
+      // the dropped response is not owed: an unbind is answered at once
+      const unbound = yield* Esme.call(esme, "unbind").pipe(Effect.disconnect, Effect.timeout("2 seconds"))
+      assert.strictEqual(unbound.command_status, CommandStatus.ESME_ROK)
     }))
 
   it.scopedLive("answers the simulator's injected submit error with its status", () =>

@@ -321,6 +321,12 @@ export interface Session {
    * alert_notification with sequence_number 0 get a fresh one. Returns once queued.
    */
   readonly send: (pdu: Unsolicited) => Effect.Effect<void, SessionClosed | InvalidBindState>
+  /**
+   * Gives up the answer owed to the request `sequenceNumber` (its handler answered
+   * `answerLater`), unsent: a simulator dropping it on purpose. The session stops waiting
+   * for it before an unbind.
+   */
+  readonly unanswered: (sequenceNumber: number) => void
   /** Writes pre-encoded bytes as they are (test kits, simulators). */
   readonly sendBytes: (bytes: Uint8Array) => Effect.Effect<void, SessionClosed>
   /** The bind state now. */

@@ -609,6 +609,22 @@ describe("Session", () => {
         yield* Deferred.await(peer.ended)
       }))
 
+    it.scoped("an owed answer given up with `unanswered` holds nothing", () =>
+      Effect.gen(function*() {
+        const { peer, session } = yield* withRawPeer({
+          role: "smsc",
+          handler: (request) => Effect.succeed(request._tag === "submit_sm" ? Session.answerLater : CommandStatus.ESME_ROK)
+        })
+        yield* rawBind(peer)
+        yield* peer.send(Pdu.SubmitSm.make({ sequenceNumber: 2, destinationAddr: "49" }))
+        yield* peer.send(Pdu.Unbind.make({ sequenceNumber: 3 }))
+        for (let i = 0; i < 10; i++) yield* Effect.yieldNow()
+        assert.strictEqual(yield* Queue.size(peer.received), 0) // #2 is owed
+        session.unanswered(2)
+        const resp = expectPdu(yield* peer.next, "unbind_resp")
+        assert.strictEqual(resp.sequenceNumber, 3)
+      }))
+
     it.scoped("an owed answer that never comes holds a peer's unbind_resp for drainTimeout only", () =>
       Effect.gen(function*() {
         const { peer, session } = yield* withRawPeer({

@@ -707,6 +707,10 @@ export class SessionCore implements Session.Session, Deadlines.Timed, Handlers {
     })
   }
 
+  unanswered(sequenceNumber: number): void {
+    if (this.later !== undefined && this.later.delete(sequenceNumber)) this.answered()
+  }
+
   sendBytes(bytes: Uint8Array): Effect.Effect<void, SessionClosed> {
     return Effect.suspend(() => {
       if (this.current === "CLOSED" || this.socketGone) return Exit.fail(this.closedError())
