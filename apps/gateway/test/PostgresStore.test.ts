@@ -475,6 +475,46 @@ layer(PgServer.layer("gateway"), { timeout: "100 seconds", excludeTestServices: 
       assert.deepStrictEqual(rows.map((r) => [r.receipt, Number(r.n)]), [["delivered", 1000]])
     }).pipe(Effect.provide(quiet)), { timeout: 60_000 })
 
+  it.scoped("two gateways on one PostgreSQL: ids never repeat, and a receipt reaches the receiver bound on the other", () =>
+    Effect.gen(function*() {
+      const url = yield* Effect.flatMap(PgServer.Postgres, (pg) => pg.database)
+      const settings = Either.getOrThrow(GatewayConfig.decode({
+        smpp: { host: "127.0.0.1", port: 0 },
+        http: { host: "127.0.0.1", port: 0 },
+        store: { url: Redacted.value(url), idBlockSize: 10 },
+        simulator: { defaultDelay: "50 millis" }
+      }))
+      const portOf = (context: Context.Context<SmppServer.SmppServer>) =>
+        Context.get(context, SmppServer.SmppServer).address!.port
+      const a = yield* Layer.build(Gateway.layerFromSettings(settings))
+      const b = yield* Layer.build(Gateway.layerFromSettings(settings))
+      // the customer submits through gateway A and takes its receipts from gateway B
+      const sender = yield* Esme.bound(portOf(a), { kind: "transmitter" })
+      const receiver = yield* Esme.bound(portOf(b), { kind: "receiver" })
+      const other = yield* Esme.bound(portOf(b), { kind: "transmitter" })
+      const ids = new Set<string>()
+      for (let i = 0; i < 15; i++) {
+        for (const esme of [sender, other]) {
+          const response = yield* Esme.call(esme, "submit_sm", Esme.submitSmFields({ registered_delivery: 1 }))
+          assert.strictEqual(response.command_status, CommandStatus.ESME_ROK)
+          ids.add(response.message_id as string)
+        }
+      }
+      // blocks of 10 ids taken in turn by both gateways: none given twice
+      assert.strictEqual(ids.size, 30)
+      // every receipt, those of A's messages included, comes through B (A has no receiver):
+      // B takes them from the shared queue (its check every 5 s at the latest)
+      yield* Esme.until(
+        receiver,
+        () => new Set(receiver.received.map((pdu) => Esme.receiptedId(pdu))).size === 30,
+        "30 receipts through gateway B",
+        20_000
+      )
+      assert.isTrue(receiver.received.every((pdu) => ids.has(Esme.receiptedId(pdu) ?? "")))
+      const queue = Context.get(b, DeliveryQueue.DeliveryQueue)
+      yield* eventually(Effect.flatMap(queue.size(), (n) => (n === 0 ? Effect.void : Effect.fail(`${n} queued`))))
+    }).pipe(Effect.provide(quiet)), { timeout: 60_000 })
+
   it.effect("an unreachable PostgreSQL fails the database layer with where it pointed, not the password", () =>
     Effect.gen(function*() {
       const port = yield* PgServer.freePort
