@@ -76,7 +76,8 @@ export const deliverer: Layer.Layer<
 > = Layer.unwrapEffect(
   Effect.map(GatewayConfig.GatewayConfig, (config) =>
     Deliverer.layer({
-      dataSm: config.accounts.filter((account) => account.deliverWith === "data_sm").map((account) => account.systemId)
+      dataSm: config.accounts.filter((account) => account.deliverWith === "data_sm").map((account) => account.systemId),
+      checkInterval: config.delivery.checkInterval
     }))
 )
 

@@ -272,7 +272,9 @@ export type StoreSettings = typeof StoreSettings.Type
  * not delivered within `ttl` is dropped. `lease` is how long a taken item stays invisible
  * to other takers before it is due again; `sweepInterval` how often expired items are swept.
  * `commitWindow` (default 10 ms) is how long a queue write waits for more to commit with it
- * (acknowledgements arrive one at a time, and each commit is an fsync).
+ * (acknowledgements arrive one at a time, and each commit is an fsync). Every `checkInterval`
+ * (default 5 s) each account with a receiver bound here is checked for queued items: how soon
+ * items queued by another gateway sharing the store are delivered.
  * `releaseLeasesOnStart`: on start, make the items leased when the gateway stopped due at
  * once. Default: on with SQLite (one gateway per file), off with PostgreSQL, where several
  * gateways may share the store and one starting must not take the others' deliveries in
@@ -290,6 +292,7 @@ export const DeliverySettings = Schema.Struct({
   sweepInterval: withDefault(DurationValue, () => Duration.minutes(1)),
   batchSize: withDefault(PositiveInt, () => 1000),
   commitWindow: withDefault(DurationValue, () => Duration.millis(10)),
+  checkInterval: withDefault(DurationValue, () => Duration.seconds(5)),
   releaseLeasesOnStart: Schema.optionalWith(Schema.Boolean, { exact: true })
 })
 

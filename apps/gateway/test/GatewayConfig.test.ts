@@ -36,6 +36,7 @@ describe("GatewayConfig", () => {
     assert.strictEqual(d.simulator.defaultOutcome, "DELIVRD")
     assert.strictEqual(Duration.toMillis(d.delivery.ttl), 48 * 3600_000)
     assert.strictEqual(Duration.toMillis(d.delivery.commitWindow), 10)
+    assert.strictEqual(Duration.toMillis(d.delivery.checkInterval), 5000)
     // undefined: decided by the store (on with SQLite, off with PostgreSQL)
     assert.strictEqual(d.delivery.releaseLeasesOnStart, undefined)
     assert.strictEqual(d.http.adminToken, undefined)

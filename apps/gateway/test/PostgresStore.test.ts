@@ -482,6 +482,7 @@ layer(PgServer.layer("gateway"), { timeout: "100 seconds", excludeTestServices: 
         smpp: { host: "127.0.0.1", port: 0 },
         http: { host: "127.0.0.1", port: 0 },
         store: { url: Redacted.value(url), idBlockSize: 10 },
+        delivery: { checkInterval: "1 second" },
         simulator: { defaultDelay: "50 millis" }
       }))
       const portOf = (context: Context.Context<SmppServer.SmppServer>) =>
@@ -503,7 +504,7 @@ layer(PgServer.layer("gateway"), { timeout: "100 seconds", excludeTestServices: 
       // blocks of 10 ids taken in turn by both gateways: none given twice
       assert.strictEqual(ids.size, 30)
       // every receipt, those of A's messages included, comes through B (A has no receiver):
-      // B takes them from the shared queue (its check every 5 s at the latest)
+      // B takes them from the shared queue (its check, every second here)
       yield* Esme.until(
         receiver,
         () => new Set(receiver.received.map((pdu) => Esme.receiptedId(pdu))).size === 30,
