@@ -17,11 +17,13 @@ import type { SqlError } from "@effect/sql/SqlError"
 import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import type { ConfigError } from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type * as Stream from "effect/Stream"
 import { dirname } from "node:path"
 import { GatewayConfig } from "./GatewayConfig.js"
 
@@ -48,6 +50,19 @@ export class DatabaseError extends Data.TaggedError("DatabaseError")<{
   readonly cause: unknown
   readonly message: string
 }> {}
+
+/**
+ * PostgreSQL's LISTEN/NOTIFY, for gateways sharing one store: `notify` what was committed,
+ * `listen` to what the others committed. Provided by `layerPostgres` only (a SQLite file has
+ * one gateway).
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class StoreNotifications extends Context.Tag("@effect-smpp/gateway/StoreNotifications")<StoreNotifications, {
+  readonly notify: (channel: string, payload: string) => Effect.Effect<void, SqlError>
+  readonly listen: (channel: string) => Stream.Stream<string, SqlError>
+}>() {}
 
 const isMemory = (filename: string) => filename === ":memory:" || filename === ""
 
@@ -131,7 +146,7 @@ const causeMessage = (cause: unknown): string => {
  */
 export const layerPostgres = (
   options: PostgresOptions
-): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient, DatabaseError> => {
+): Layer.Layer<SqlClient.SqlClient | PgClient.PgClient | StoreNotifications, DatabaseError> => {
   const where = describeUrl(Redacted.value(options.url))
   return Layer.unwrapEffect(
     Effect.tryPromise({
@@ -143,12 +158,18 @@ export const layerPostgres = (
           message: "PostgreSQL is configured but @effect/sql-pg is not installed (npm install @effect/sql-pg)"
         })
     }).pipe(Effect.map((Pg) =>
-      Pg.layer({
-        url: options.url,
-        maxConnections: options.maxConnections ?? 10,
-        connectTimeout: options.connectTimeout ?? Duration.seconds(10),
-        applicationName: "effect-smpp-gateway"
-      }).pipe(
+      Layer.effect(StoreNotifications, Effect.map(Pg.PgClient, (pg) => ({
+        // pg_notify rather than the client's `notify`: that one sends `NOTIFY channel, $1`, which
+        // PostgreSQL refuses (NOTIFY takes no bind parameters).
+        notify: (channel, payload) => Effect.asVoid(pg`SELECT pg_notify(${channel}, ${payload})`),
+        listen: pg.listen
+      }))).pipe(
+        Layer.provideMerge(Pg.layer({
+          url: options.url,
+          maxConnections: options.maxConnections ?? 10,
+          connectTimeout: options.connectTimeout ?? Duration.seconds(10),
+          applicationName: "effect-smpp-gateway"
+        })),
         Layer.catchAll((error) =>
           Layer.fail(
             new DatabaseError({

@@ -26,6 +26,10 @@
  * rows, committed on its own; a deliverer that holds a `claim` on an account gets the items
  * `writeAll` writes for it inserted already leased, and handed over by `announce`, without one.
  *
+ * Gateways sharing one PostgreSQL store tell each other: items left for any taker are
+ * announced with NOTIFY on `NOTIFY_CHANNEL` (the account as payload), and what the others
+ * announce wakes this gateway's deliverers (`subscribe`), as its own items do.
+ *
  * @since 0.1.0
  */
 import type { MigrationError } from "@effect/sql/Migrator"
@@ -49,7 +53,9 @@ import * as Schedule from "effect/Schedule"
 import * as ScheduleDecision from "effect/ScheduleDecision"
 import * as ScheduleIntervals from "effect/ScheduleIntervals"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { GatewayConfig } from "./GatewayConfig.js"
+import { StoreNotifications } from "./Database.js"
 import * as Batcher from "./internal/batcher.js"
 import { bufferOf, bytesOf } from "./internal/bytes.js"
 import * as SqlRows from "./internal/sqlRows.js"
@@ -256,6 +262,15 @@ type Write =
 type Written = number | Array<number> | undefined
 
 /**
+ * The channel of PostgreSQL notifications between gateways sharing a store: the account an
+ * item was queued for.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const NOTIFY_CHANNEL = "gateway_delivery_queue"
+
+/**
  * Builds the queue over the `SqlClient` in context; its sweeper runs in the Scope.
  *
  * @since 0.1.0
@@ -268,6 +283,29 @@ export const make = (options?: Options) =>
     const lease = Duration.toMillis(options?.lease ?? Duration.minutes(2))
     const schedule = options?.retry ?? Resend.deliveryPolicy()
     const enqueued = yield* PubSub.sliding<string>(1024)
+    // Other gateways on the same PostgreSQL: what they queue wakes our deliverers too (a lost
+    // connection is listened to again; the deliverers' periodic check covers the gap).
+    const notifications = yield* Effect.serviceOption(StoreNotifications)
+    if (Option.isSome(notifications)) {
+      yield* Effect.forkScoped(
+        notifications.value.listen(NOTIFY_CHANNEL).pipe(
+          Stream.runForEach((account) => PubSub.publish(enqueued, account)),
+          Effect.catchAllCause((cause) => Effect.logWarning("listening to the other gateways failed", cause)),
+          Effect.repeat(Schedule.spaced(Duration.seconds(1)))
+        )
+      )
+    }
+    /** Wakes the deliverers of the account here, and on the other gateways. */
+    const publish = (account: string): Effect.Effect<void> =>
+      Option.isNone(notifications)
+        ? Effect.asVoid(PubSub.publish(enqueued, account))
+        : Effect.zipRight(
+          PubSub.publish(enqueued, account),
+          Effect.catchAllCause(
+            notifications.value.notify(NOTIFY_CHANNEL, account),
+            (cause) => Effect.logWarning("cannot notify the other gateways", cause)
+          )
+        )
     const query = <A>(effect: Effect.Effect<A, SqlError>) => Effect.mapError(effect, sqlError)
     const claims = new Map<string, Claim>()
 
@@ -393,7 +431,7 @@ export const make = (options?: Options) =>
           now,
           expiresAt
         })) as number
-        yield* PubSub.publish(enqueued, request.account)
+        yield* publish(request.account)
         return {
           id,
           account: request.account,
@@ -490,10 +528,10 @@ export const make = (options?: Options) =>
             }
           }
         }
-        const publish = Effect.forEach(accounts, (account) => PubSub.publish(enqueued, account), { discard: true })
-        return refused.length === 0 ? publish : release(refused).pipe(
+        const published = Effect.forEach(accounts, publish, { discard: true })
+        return refused.length === 0 ? published : release(refused).pipe(
           Effect.catchAll((error) => Effect.logError("cannot give back items a deliverer refused", error)),
-          Effect.zipRight(publish)
+          Effect.zipRight(published)
         )
       })
 
