@@ -160,7 +160,8 @@ export const layerPostgres = (
     }).pipe(Effect.map((Pg) =>
       Layer.effect(StoreNotifications, Effect.map(Pg.PgClient, (pg) => ({
         // pg_notify rather than the client's `notify`: that one sends `NOTIFY channel, $1`, which
-        // PostgreSQL refuses (NOTIFY takes no bind parameters).
+        // PostgreSQL refuses (NOTIFY takes no bind parameters; fixed for Effect 4 only, in
+        // Effect-TS/effect-smol#1835).
         notify: (channel, payload) => Effect.asVoid(pg`SELECT pg_notify(${channel}, ${payload})`),
         listen: pg.listen
       }))).pipe(
