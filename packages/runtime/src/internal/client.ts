@@ -612,15 +612,22 @@ export const make = <R>(
 
     // --- calls
 
-    const attemptOnce = (
+    /** `pdu` on the bound session, or on the next one bound (bounded by `requestTimeout`). */
+    const onSession = (
       pdu: SmppClient.Request,
       options: Session.RequestOptions | undefined
-    ): Effect.Effect<Session.Response, Attempt> =>
+    ): Effect.Effect<Session.Response, SmppClient.CallError> =>
       Effect.suspend(() =>
         current !== undefined
           ? current.request(pdu, options)
           : Effect.flatMap(awaitSession, (session) => session.request(pdu, options))
-      ).pipe(
+      )
+
+    const attemptOnce = (
+      pdu: SmppClient.Request,
+      options: Session.RequestOptions | undefined
+    ): Effect.Effect<Session.Response, Attempt> =>
+      onSession(pdu, options).pipe(
         Effect.matchEffect({
           onFailure: (error) => Effect.fail(attemptOf(error)),
           onSuccess: (response: Session.Response) =>
@@ -662,12 +669,10 @@ export const make = <R>(
       if (!canSend && pdu._tag !== "enquire_link") return Effect.fail(new NotBound({ reason: "ReceiverOnly" }))
       if (options?.retry === undefined) {
         // One attempt: the bound session's answer as it is (the path of every raw call).
-        const requestOptions = requestOptionsOf(options?.timeout)
-        return Effect.suspend(() =>
-          current !== undefined
-            ? current.request(pdu, requestOptions)
-            : Effect.flatMap(awaitSession, (session) => session.request(pdu, requestOptions))
-        ) as Effect.Effect<Session.ResponseOf<Req>, SmppClient.CallError>
+        return onSession(pdu, requestOptionsOf(options?.timeout)) as Effect.Effect<
+          Session.ResponseOf<Req>,
+          SmppClient.CallError
+        >
       }
       return withRetry(attemptOnce(pdu, requestOptionsOf(options?.timeout)), options?.retry).pipe(
         // A response is the answer whatever its status; only a missing one is an error.
